@@ -1,0 +1,292 @@
+// weft/chan.hpp — Go channels: unbuffered (rendezvous) or buffered (FIFO), closable, range-able.
+//
+// `chan<T>` is a copyable handle: copies share one channel, like Go's channel values.
+//
+//   weft::chan<int> results(16);               // buffered, capacity 16
+//   weft::go([results] {
+//     for (int i = 0; i < 3; ++i) results.send(i);
+//     results.close();
+//   });
+//   for (int v : results) use(v);               // receives until closed and drained
+//
+// Blocking: `send` blocks until a receiver takes the value (unbuffered) or there is room in the
+// buffer; `recv` blocks until a value is available or the channel is closed and drained, then
+// returns std::nullopt. Inside a deterministic scope every operation is a scheduling point and a
+// blocked task is "durably blocked": if nothing can unblock it weft reports a deadlock or leak.
+//
+// Misuse (Go panics): send on a closed channel and closing a closed channel. Inside a scope they
+// fail the execution with kind `panic`; outside one they throw weft::usage_error. A channel made
+// inside a scope belongs to that execution; using it from elsewhere is a panic / usage_error.
+//
+// `size()` and `capacity()` are not scheduling points.
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <source_location>
+#include <utility>
+#include <vector>
+
+#include "weft/detail/runtime.hpp"
+#include "weft/detail/wait_queue.hpp"
+
+namespace weft {
+
+namespace detail {
+
+/// Engine side of one channel. In production mode `mutex` guards everything below it; inside a
+/// scope there is one thread and it is unused.
+template <class T>
+struct chan_state {
+  object_header header;
+  std::size_t capacity = 0;
+  // Ring buffer. Invariant: count <= capacity; the live values are slots[(head + i) % capacity].
+  std::vector<std::optional<T>> slots;
+  std::size_t head = 0;
+  std::size_t count = 0;
+  bool closed = false;
+  wait_queue recvq;  // parked receivers: slot is std::optional<T>*
+  wait_queue sendq;  // parked senders: slot is T*
+  std::mutex mutex;
+
+  chan_state(std::size_t cap, const std::source_location& site) : capacity(cap), slots(cap) {
+    register_object(header, object_kind::channel, site);
+  }
+
+  void wake_waiter(waiter* w) noexcept {
+    if (header.owner != nullptr) {
+      wake(*header.owner, w->owner);
+    } else {
+      w->notify();  // under `mutex`: the waiter re-locks it before leaving, so w stays alive
+    }
+  }
+
+  void push(T&& v) {
+    slots[(head + count) % capacity].emplace(std::move(v));
+    ++count;
+  }
+  T pop() {
+    T v = std::move(*slots[head]);
+    slots[head].reset();
+    head = (head + 1) % capacity;
+    --count;
+    return v;
+  }
+
+  /// Completes a receive if possible: a buffered value (refilled from a parked sender), a parked
+  /// sender's value, or nullopt from a closed channel. False: the receiver must wait.
+  bool try_recv(std::optional<T>& out) {
+    if (count > 0) {
+      out.emplace(pop());
+      if (waiter* w = sendq.pop_claimable()) {
+        push(std::move(*static_cast<T*>(w->slot)));
+        w->completed = true;
+        wake_waiter(w);
+      }
+      return true;
+    }
+    if (waiter* w = sendq.pop_claimable()) {
+      out.emplace(std::move(*static_cast<T*>(w->slot)));
+      w->completed = true;
+      wake_waiter(w);
+      return true;
+    }
+    if (closed) {
+      out.reset();
+      return true;
+    }
+    return false;
+  }
+
+  bool recv_ready() noexcept { return count > 0 || closed || sendq.peek_claimable() != nullptr; }
+
+  /// Completes a send if possible (the caller checked `closed`). False: the sender must wait.
+  bool try_send(T& value) {
+    if (waiter* w = recvq.pop_claimable()) {
+      static_cast<std::optional<T>*>(w->slot)->emplace(std::move(value));
+      w->completed = true;
+      wake_waiter(w);
+      return true;
+    }
+    if (count < capacity) {
+      push(std::move(value));
+      return true;
+    }
+    return false;
+  }
+
+  bool send_ready() noexcept {
+    return closed || count < capacity || recvq.peek_claimable() != nullptr;
+  }
+
+  void close_waking_all() {
+    closed = true;
+    while (waiter* w = recvq.pop_claimable()) {
+      w->completed = false;  // the slot stays nullopt
+      wake_waiter(w);
+    }
+    while (waiter* w = sendq.pop_claimable()) {
+      w->completed = false;  // the sender panics
+      wake_waiter(w);
+    }
+  }
+};
+
+[[noreturn]] void panic_send_on_closed(scope* s, const object_header& h,
+                                       const std::source_location& site);
+[[noreturn]] void panic_close_of_closed(scope* s, const object_header& h,
+                                        const std::source_location& site);
+
+}  // namespace detail
+
+template <class T>
+class chan {
+ public:
+  using value_type = T;
+
+  /// An unbuffered channel: each send waits for a receiver.
+  explicit chan(std::source_location site = std::source_location::current())
+      : state_(std::make_shared<detail::chan_state<T>>(0, site)) {}
+  /// A buffered channel holding up to `capacity` values (0 is unbuffered).
+  explicit chan(std::size_t capacity, std::source_location site = std::source_location::current())
+      : state_(std::make_shared<detail::chan_state<T>>(capacity, site)) {}
+
+  /// Sends `value`, blocking until it is received or buffered. Panics if the channel is closed.
+  void send(T value, std::source_location site = std::source_location::current()) const {
+    auto& st = *state_;
+    detail::scope* s = detail::check_use(st.header, "chan::send");
+    if (s != nullptr) {
+      if (detail::tearing_down(*s)) return;
+      detail::step(*s, detail::op_kind::chan_send, &st.header, site);
+      if (st.closed) detail::panic_send_on_closed(s, st.header, site);
+      if (st.try_send(value)) return;
+      detail::waiter w;
+      w.owner = detail::running_task(*s);
+      w.slot = &value;
+      st.sendq.push_back(w);
+      if (!detail::park(*s, detail::op_kind::chan_send, &st.header, site)) {
+        st.sendq.remove(w);
+        return;
+      }
+      if (!w.completed) detail::panic_send_on_closed(s, st.header, site);
+      return;
+    }
+    std::unique_lock lock(st.mutex);
+    if (st.closed) {
+      lock.unlock();
+      detail::panic_send_on_closed(nullptr, st.header, site);
+    }
+    if (st.try_send(value)) return;
+    detail::waiter w;
+    w.slot = &value;
+    st.sendq.push_back(w);
+    lock.unlock();
+    w.wait_signal();
+    lock.lock();  // the waker signals under the lock: once we hold it, it is done with `w`
+    if (!w.completed) {
+      lock.unlock();
+      detail::panic_send_on_closed(nullptr, st.header, site);
+    }
+  }
+
+  /// Receives a value, blocking until one is available; std::nullopt once the channel is closed
+  /// and drained.
+  std::optional<T> recv(std::source_location site = std::source_location::current()) const {
+    auto& st = *state_;
+    std::optional<T> out;
+    detail::scope* s = detail::check_use(st.header, "chan::recv");
+    if (s != nullptr) {
+      if (detail::tearing_down(*s)) return out;
+      detail::step(*s, detail::op_kind::chan_recv, &st.header, site);
+      if (st.try_recv(out)) return out;
+      detail::waiter w;
+      w.owner = detail::running_task(*s);
+      w.slot = &out;
+      st.recvq.push_back(w);
+      if (!detail::park(*s, detail::op_kind::chan_recv, &st.header, site)) {
+        st.recvq.remove(w);
+        out.reset();
+      }
+      return out;
+    }
+    std::unique_lock lock(st.mutex);
+    if (st.try_recv(out)) return out;
+    detail::waiter w;
+    w.slot = &out;
+    st.recvq.push_back(w);
+    lock.unlock();
+    w.wait_signal();
+    lock.lock();
+    return out;
+  }
+
+  /// Closes the channel: receivers drain what is buffered and then get std::nullopt; parked
+  /// senders panic. Closing twice panics.
+  void close(std::source_location site = std::source_location::current()) const {
+    auto& st = *state_;
+    detail::scope* s = detail::check_use(st.header, "chan::close");
+    if (s != nullptr) {
+      if (detail::tearing_down(*s)) return;
+      detail::step(*s, detail::op_kind::chan_close, &st.header, site);
+      if (st.closed) detail::panic_close_of_closed(s, st.header, site);
+      st.close_waking_all();
+      return;
+    }
+    std::unique_lock lock(st.mutex);
+    if (st.closed) {
+      lock.unlock();
+      detail::panic_close_of_closed(nullptr, st.header, site);
+    }
+    st.close_waking_all();
+  }
+
+  /// Values buffered now (not a scheduling point).
+  std::size_t size() const {
+    auto& st = *state_;
+    if (detail::check_use(st.header, "chan::size") != nullptr) return st.count;
+    std::lock_guard lock(st.mutex);
+    return st.count;
+  }
+  std::size_t capacity() const noexcept { return state_->capacity; }
+
+  /// Input iterator receiving until the channel is closed and drained.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = T*;
+    using reference = T&;
+
+    iterator() = default;
+    explicit iterator(const chan* c) : chan_(c) { ++*this; }
+    T& operator*() { return *current_; }
+    T* operator->() { return &*current_; }
+    iterator& operator++() {
+      current_ = chan_->recv();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) {
+      return !a.current_.has_value() && !b.current_.has_value();
+    }
+
+   private:
+    const chan* chan_ = nullptr;
+    std::optional<T> current_;
+  };
+  iterator begin() const { return iterator(this); }
+  iterator end() const { return iterator(); }
+
+  /// The engine-side state (used by select).
+  detail::chan_state<T>& state() const noexcept { return *state_; }
+  friend bool operator==(const chan& a, const chan& b) noexcept { return a.state_ == b.state_; }
+
+ private:
+  std::shared_ptr<detail::chan_state<T>> state_;
+};
+
+}  // namespace weft

@@ -1,0 +1,151 @@
+// weft/detail/runtime.hpp — the narrow interface between primitives and the engine.
+//
+// Not part of the public contract. Primitives (header templates) call these hooks; the engine in
+// src/ implements them. Everything a primitive needs inside a deterministic scope is here:
+// scheduling points, parking and waking tasks, object registration and Go-style panics.
+#pragma once
+
+#include <cstdint>
+#include <source_location>
+#include <string>
+
+namespace weft::detail {
+
+class scope;  // one deterministic engine (src/engine.hpp)
+struct task;  // one task of an execution
+
+using task_id = std::uint32_t;
+inline constexpr task_id no_task = ~task_id{0};
+
+/// What a task is about to do at a scheduling point. Recorded in the schedule tail, shown in
+/// reports, and offered to strategies (which only compare kinds and object ids).
+enum class op_kind : std::uint8_t {
+  start,
+  yield,
+  spawn,
+  finish,
+  choose,
+  sleep,
+  chan_send,
+  chan_recv,
+  chan_close,
+  select,
+  mutex_lock,
+  mutex_try_lock,
+  mutex_unlock,
+  rw_lock,
+  rw_try_lock,
+  rw_unlock,
+  rw_lock_shared,
+  rw_try_lock_shared,
+  rw_unlock_shared,
+  wg_add,
+  wg_wait,
+  once_call,
+  cond_wait,
+  cond_notify,
+  sem_acquire,
+  sem_try_acquire,
+  sem_release,
+  atomic_load,
+  atomic_store,
+  atomic_rmw,
+  tracked_read,
+  tracked_write,
+  timer_op,
+  timer_fire,
+  ctx_cancel,
+};
+const char* op_name(op_kind k) noexcept;
+/// True for operations that never modify the object (two of them commute).
+bool op_is_read_only(op_kind k) noexcept;
+
+enum class object_kind : std::uint8_t {
+  none,
+  channel,
+  mutex,
+  rw_mutex,
+  wait_group,
+  once,
+  cond_var,
+  semaphore,
+  atomic,
+  tracked,
+  timer,
+  context,
+};
+const char* object_kind_name(object_kind k) noexcept;
+
+/// Common header of every primitive's state. Inside a scope it ties the object to the execution
+/// that created it; outside (`owner == nullptr`) the object runs in production mode.
+struct object_header {
+  scope* owner = nullptr;        // invariant: null for production objects
+  std::uint64_t generation = 0;  // execution that created it; other executions may not use it
+  std::uint32_t id = 0;          // creation order within the execution: deterministic
+  object_kind kind = object_kind::none;
+  task_id holder = no_task;  // for locks: the task that holds it (shown in reports)
+  std::source_location created;
+};
+
+/// The engine driving this thread, or null outside any deterministic scope. A scope is current
+/// while its tasks run (and during the body), never while the explore driver sits between
+/// executions.
+scope* current_scope() noexcept;
+
+/// Registers a new primitive: inside a scope it belongs to the running execution.
+void register_object(object_header& h, object_kind kind, const std::source_location& site) noexcept;
+
+/// Checks that `h` may be used from here, returning the scope (null in production mode). Using a
+/// scope object outside its execution, or a production object inside a scope, is a panic inside
+/// a scope and a weft::usage_error outside one; `api` names the call (e.g. "chan::send").
+scope* check_use(const object_header& h, const char* api);
+
+/// A scheduling point: the running task announces `op` on `obj`; the strategy may switch tasks.
+void step(scope& s, op_kind op, const object_header* obj, const std::source_location& site);
+
+/// Blocks the running task until `wake` is called for it. Returns false when the execution is
+/// being torn down instead (the caller then returns without completing the operation).
+bool park(scope& s, op_kind op, const object_header* obj, const std::source_location& site);
+
+/// Makes a parked task runnable again (no switch happens here).
+void wake(scope& s, task* t) noexcept;
+
+/// The running task.
+task* running_task(scope& s) noexcept;
+task_id id_of(const task* t) noexcept;
+
+/// True while the execution is being unwound: primitives must neither block nor report.
+bool tearing_down(const scope& s) noexcept;
+
+/// A Go-style panic in the running task: the execution fails with kind `panic` and `message`,
+/// and the task is unwound. Outside a scope (s == nullptr) it throws weft::usage_error instead.
+[[noreturn]] void panic(scope* s, const std::string& message, const std::source_location& site);
+
+/// Something that happens at a virtual instant: a sleep ending, a timer firing. Armed events sit
+/// in the engine's timer heap until their deadline; the clock jumps from deadline to deadline.
+class timer_event {
+ public:
+  virtual ~timer_event() = default;
+  /// Runs at the deadline (the clock already shows it). May wake tasks or spawn one.
+  virtual void fire(scope& s) = 0;
+  /// Whether firing could let a blocked task proceed. Events that cannot (a timer whose channel
+  /// nobody waits on) do not keep virtual time moving: a deadlock beside them is still one.
+  virtual bool can_wake() const = 0;
+
+  std::uint64_t armed_seq = 0;  // invariant: 0 when not armed; else the heap entry that is live
+  std::int64_t deadline = 0;    // nanoseconds since the Unix epoch, virtual
+};
+
+/// Virtual now, in nanoseconds since the Unix epoch (starts at 2000-01-01T00:00:00Z).
+std::int64_t virtual_now(const scope& s) noexcept;
+/// Arms `e` to fire at `deadline` (re-arming replaces the previous deadline).
+void arm(scope& s, timer_event& e, std::int64_t deadline);
+/// Cancels `e` if armed; returns whether it was.
+bool disarm(scope& s, timer_event& e) noexcept;
+
+/// "chan#3 (created at file.cpp:12)" for messages.
+std::string describe(const object_header& h);
+/// "file.cpp:12" (basename and line): stable across machines and runs.
+std::string format_site(const std::source_location& site);
+
+}  // namespace weft::detail

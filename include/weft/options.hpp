@@ -1,0 +1,115 @@
+// weft/options.hpp — how an exploration is configured and what it reports.
+//
+// `options` says how to explore (strategy, seed, iteration count, budgets, replay token); `report`
+// says what was found. Both are plain values. `options::from_env()` reads every `WEFT_*` variable so
+// that a test binary can be steered from the shell or a CI job without recompiling:
+//
+//   weft::options opts = weft::options::from_env();   // WEFT_SEED=7 ./my_tests
+//   opts.iterations = 5000;
+//   weft::report r = weft::explore(opts, [] { /* code under test */ });
+//   if (!r.ok()) std::cerr << r.message;
+//
+// Errors: a malformed value in the environment or an impossible option throws `weft::usage_error`
+// naming the variable, the value and what is accepted.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace weft {
+
+/// How the next task is chosen at each scheduling point.
+enum class strategy { random, pct, pos, dfs, portfolio };
+
+/// When virtual time may move (see weft/time.hpp).
+enum class time_policy {
+  explored,   ///< the strategy may fire the earliest pending deadline at any scheduling point
+  idle_only,  ///< time moves only when every task is blocked (Go synctest's rule)
+};
+
+/// The class of bug an execution ended with.
+enum class failure_kind {
+  none,
+  deadlock,            ///< nothing can run, no timer can wake anyone, and the body has not returned
+  leak,                ///< the body returned but tasks remain blocked forever
+  data_race,           ///< two unordered accesses to tracked state, one of them a write
+  uncaught_exception,  ///< an exception escaped a task
+  panic,               ///< a Go-style panic: send on closed channel, negative wait-group counter, ...
+  assertion,           ///< a failed EXPECT_*/ASSERT_*/REQUIRE/CHECK inside a task
+  step_limit,          ///< an execution took more than options::max_steps scheduling points
+  livelock,            ///< tasks keep running but none makes progress
+  too_many_tasks,      ///< more than options::max_live_tasks tasks alive at once
+  nondeterminism,      ///< a replayed schedule diverged from the recorded one
+};
+
+/// Lower-case name of a strategy / policy / kind, as accepted by the WEFT_* variables.
+std::string_view to_string(weft::strategy s) noexcept;
+std::string_view to_string(weft::time_policy p) noexcept;
+std::string_view to_string(failure_kind k) noexcept;
+
+/// Misuse of weft itself: bad options or environment values, malformed replay tokens, primitives
+/// used wrongly outside a deterministic scope. The message names the API and what is accepted.
+class usage_error : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+struct options {
+  weft::strategy strategy = strategy::random;
+  std::uint64_t seed = 0;           ///< fixed default: the same run explores the same schedules
+  std::uint64_t iterations = 1000;  ///< executions to try (dfs: at most)
+  std::chrono::milliseconds time_budget{0};  ///< 0 = none; else stop exploring when spent
+  std::uint64_t max_steps = 1'000'000;       ///< scheduling points per execution before step_limit
+  int pct_depth = 3;
+  int preemption_bound = 2;  ///< dfs
+  std::string replay;        ///< a token from a report: run exactly that schedule
+  std::size_t max_live_tasks = 100'000;  ///< more live tasks at once ends the execution
+  unsigned jobs = 1;                     ///< threads exploring in parallel, each with its own engine
+  weft::time_policy time_policy = time_policy::explored;
+
+  // --- additions beyond the contract -------------------------------------------------------
+  std::uint64_t total_shards = 1;  ///< WEFT_TOTAL_SHARDS: split iterations across processes
+  std::uint64_t shard_index = 0;   ///< WEFT_SHARD_INDEX: this process runs i % total == index
+  std::size_t stack_size = 256 * 1024;  ///< WEFT_STACK_SIZE: bytes of stack per task (e.g. 64k)
+  bool guard_pages = true;  ///< WEFT_GUARD_PAGES=0|1: a no-access page below each task stack
+  /// Identifies the test (e.g. "Suite.Name"); a replay token remembers a hash of it and refuses to
+  /// run under another test. Empty: not checked. The adapters fill it in.
+  std::string test_name;
+  /// How to re-run just this test, appended to the replay line after the binary's path, e.g.
+  /// "--gtest_filter=Suite.Name". The adapters fill it in.
+  std::string replay_args;
+  bool seed_from_env_random = false;  ///< set by from_env when WEFT_SEED=random chose the seed
+
+  static options from_env();
+  static options from_env(options base);
+};
+
+struct report {
+  failure_kind kind = failure_kind::none;
+  std::string message;  ///< the whole human-readable report, replay line included
+  std::string replay;   ///< token that reproduces the failing schedule exactly
+  std::uint64_t seed = 0;
+  std::uint64_t iteration = 0;   ///< 0-based index of the failing execution
+  std::uint64_t executions = 0;  ///< executions run
+  std::uint64_t steps = 0;       ///< scheduling points over all executions
+  // --- additions beyond the contract -------------------------------------------------------
+  std::uint64_t distinct_schedules = 0;  ///< executions whose choice sequences differed
+  double wall_seconds = 0;               ///< real time the exploration took (not in message)
+  bool exhausted = false;  ///< the strategy explored its whole space (dfs): a proof, not a sample
+  bool ok() const { return kind == failure_kind::none; }
+};
+
+/// Thrown by weft::check when a bug is found; `details()` is the full report.
+class failure : public std::runtime_error {
+ public:
+  explicit failure(report r) : std::runtime_error(r.message), report_(std::move(r)) {}
+  const report& details() const { return report_; }
+
+ private:
+  report report_;
+};
+
+}  // namespace weft

@@ -1,0 +1,52 @@
+// weft/wait_group.hpp — waits for a collection of tasks to finish (Go's sync.WaitGroup).
+//
+//   weft::wait_group wg;
+//   for (int i = 0; i < 3; ++i) {
+//     wg.add(1);
+//     weft::go([&wg] { work(); wg.done(); });
+//   }
+//   wg.wait();   // returns once all three called done()
+//
+// Blocking: `wait` blocks until the counter is zero; `add` and `done` never block. Inside a scope
+// each call is a scheduling point. Call `add` before starting the task it accounts for.
+//
+// Misuse: a negative counter (more `done` than `add`) is a bug: kind `panic` inside a scope,
+// weft::usage_error outside.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <source_location>
+
+#include "weft/detail/runtime.hpp"
+#include "weft/detail/wait_queue.hpp"
+
+namespace weft {
+
+class wait_group {
+ public:
+  explicit wait_group(std::source_location site = std::source_location::current()) {
+    detail::register_object(header_, detail::object_kind::wait_group, site);
+  }
+  wait_group(const wait_group&) = delete;
+  wait_group& operator=(const wait_group&) = delete;
+
+  /// Adds `delta` (may be negative) to the counter; at zero every waiter is released.
+  void add(int delta, std::source_location site = std::source_location::current());
+  /// add(-1).
+  void done(std::source_location site = std::source_location::current()) { add(-1, site); }
+  /// Blocks until the counter is zero.
+  void wait(std::source_location site = std::source_location::current());
+
+  const detail::object_header& header() const noexcept { return header_; }
+
+ private:
+  detail::object_header header_;
+  std::int64_t counter_ = 0;    // invariant: >= 0
+  detail::wait_queue waiters_;  // scope mode
+  std::mutex mutex_;            // production mode: guards counter_
+  std::condition_variable zero_;
+};
+
+}  // namespace weft

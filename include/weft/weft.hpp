@@ -1,0 +1,13 @@
+// weft/weft.hpp — everything in weft except the test-framework adapters.
+//
+// Write concurrent code with these primitives once; it runs on real threads in production and as
+// deterministic, explorable fibers inside weft::explore / WEFT_TEST / WEFT_TEST_CASE.
+#pragma once
+
+#include "weft/chan.hpp"
+#include "weft/explore.hpp"
+#include "weft/mutex.hpp"
+#include "weft/options.hpp"
+#include "weft/task.hpp"
+#include "weft/time.hpp"
+#include "weft/wait_group.hpp"

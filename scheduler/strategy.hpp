@@ -1,0 +1,118 @@
+// scheduler/strategy.hpp — the one interface every exploration strategy implements.
+//
+// The engine calls `pick` at every scheduling point where more than one candidate could go next,
+// and `choose` for every other explored choice (select arm, timer tie, weft::choose). A strategy
+// sees only task ids and pending operations (kind + object id): it knows nothing of primitives.
+// Recording the schedule, replay and metrics wrap strategies; they do not live inside them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "weft/detail/runtime.hpp"
+#include "weft/options.hpp"
+
+namespace weft::detail {
+
+/// The pseudo-task offered under time_policy::explored: "fire the earliest pending deadline now".
+inline constexpr task_id time_task = no_task - 1;
+
+/// One thing that could run next: a task and the operation it will perform when it runs.
+struct candidate {
+  task_id task;
+  op_kind op;
+  std::uint32_t object;  // object id within the execution, 0 when the op touches no object
+};
+
+struct decision_point {
+  std::span<const candidate> candidates;  // invariant: size() >= 2, sorted by task id
+  std::uint64_t step;                     // scheduling points so far in this execution
+  task_id running;                        // the task that reached this point (may be blocked now)
+};
+
+/// One explored choice as recorded in a schedule: `index` among `n` options. `check` digests
+/// what was offered (candidate tasks and their operations) so that a replay notices the first
+/// step where the program behaves differently.
+struct choice {
+  std::uint32_t n;
+  std::uint32_t index;
+  std::uint8_t check;
+};
+
+/// The digest stored in choice::check for a pick.
+inline std::uint8_t decision_check(const decision_point& d) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (const candidate& c : d.candidates) {
+    h = (h ^ c.task) * 16777619u;
+    h = (h ^ static_cast<std::uint32_t>(c.op)) * 16777619u;
+    h = (h ^ c.object) * 16777619u;
+  }
+  return static_cast<std::uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
+}
+/// The digest stored for a data choice among n.
+inline std::uint8_t choose_check(std::uint64_t n) noexcept {
+  return static_cast<std::uint8_t>(0xA5u ^ (n * 0x9Du));
+}
+
+class strategy {
+ public:
+  virtual ~strategy() = default;
+  /// Prepares execution `index` (0-based). False: nothing left to explore (exhaustive strategies).
+  virtual bool begin_execution(std::uint64_t index) = 0;
+  /// Index into `d.candidates` of the one that goes next.
+  virtual std::size_t pick(const decision_point& d) = 0;
+  /// A data choice in [0, n), n >= 2.
+  virtual std::uint64_t choose(std::uint64_t n) = 0;
+  /// Called when an execution ends (after the last pick).
+  virtual void end_execution() {}
+  /// Exhaustive strategies: true once every schedule within their bound has been run.
+  virtual bool exhausted() const { return false; }
+  virtual const char* name() const = 0;
+};
+
+/// The strategy selected by `opts` (not replay; see replay.hpp).
+std::unique_ptr<strategy> make_strategy(const options& opts);
+
+/// splitmix64 (Steele, Lea, Flood, OOPSLA 2014): the seed mixer behind every per-execution seed.
+inline std::uint64_t mix_seed(std::uint64_t x) noexcept {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// xoshiro256** (Blackman & Vigna, 2018): fast, small-state PRNG for strategies. Deterministic
+/// for a given seed on every platform.
+class prng {
+ public:
+  explicit prng(std::uint64_t seed = 0) noexcept { reseed(seed); }
+  void reseed(std::uint64_t seed) noexcept {
+    for (auto& w : s_) {
+      seed = mix_seed(seed);
+      w = seed;
+    }
+  }
+  std::uint64_t next() noexcept {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  /// Uniform in [0, n) (Lemire's multiply-shift; the tiny bias is irrelevant for scheduling).
+  std::uint64_t below(std::uint64_t n) noexcept {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4];
+};
+
+}  // namespace weft::detail

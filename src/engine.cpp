@@ -1,0 +1,740 @@
+// src/engine.cpp — the deterministic engine.
+//
+// Control flow. The thread that calls run_execution ("main") creates task 0 for the body and
+// switches to it. From then on tasks switch *directly* to each other at scheduling points (one
+// fcontext jump per step, no trip through a scheduler loop); only when an execution ends (all
+// tasks finished, a failure, a deadlock or a leak) does the running task switch back to main,
+// which then unwinds every task still alive (teardown) so nothing survives into the next
+// execution.
+//
+// Determinism. Every choice that could differ between runs goes through the strategy and is
+// recorded in `choices_`: which runnable task goes next, whether the clock jumps now (explored
+// time policy), which of several timers due at one instant fires first, select arms and
+// weft::choose. Tasks, objects and timers are numbered in creation order; nothing depends on
+// addresses, real time or hash iteration order.
+#include "engine.hpp"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <typeinfo>
+
+namespace weft::detail {
+namespace {
+
+thread_local scope* tls_scope = nullptr;
+
+[[noreturn]] void weft_bug(const char* what) {
+  std::fprintf(stderr, "weft: internal error (this is a weft bug, please report it): %s\n", what);
+  std::abort();
+}
+
+bool timer_later(const auto& a, const auto& b) {
+  return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
+}
+
+std::string demangled_current_exception_type() {
+  std::type_info* type = abi::__cxa_current_exception_type();
+  if (type == nullptr) return "an exception";
+  int status = 0;
+  char* name = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+  std::string result = (status == 0 && name != nullptr) ? name : type->name();
+  std::free(name);
+  return result;
+}
+
+// Describes the exception held by `error` (called outside any catch handler of the task).
+std::string describe_exception(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return demangled_current_exception_type() + ": " + e.what();
+  } catch (...) {
+    return demangled_current_exception_type();
+  }
+}
+
+}  // namespace
+
+// --- free hooks (weft/detail/runtime.hpp) ----------------------------------------------------
+
+scope* current_scope() noexcept { return tls_scope; }
+
+void register_object(object_header& h, object_kind kind, const std::source_location& site) noexcept {
+  if (scope* s = tls_scope) {
+    s->register_object(h, kind, site);
+  } else {
+    h.owner = nullptr;
+    h.kind = kind;
+    h.created = site;
+  }
+}
+
+std::string format_site(const std::source_location& site) {
+  std::string_view file = site.file_name();
+  if (std::size_t slash = file.find_last_of('/'); slash != std::string_view::npos) {
+    file.remove_prefix(slash + 1);
+  }
+  return std::string(file) + ":" + std::to_string(site.line());
+}
+
+std::string describe(const object_header& h) {
+  return std::string(object_kind_name(h.kind)) + "#" + std::to_string(h.id) + " (created at " +
+         format_site(h.created) + ")";
+}
+
+scope* check_use(const object_header& h, const char* api) {
+  scope* s = tls_scope;
+  if (h.owner == nullptr && s == nullptr) return nullptr;
+  if (h.owner == nullptr) {
+    s->panic(std::string(api) + ": this " + object_kind_name(h.kind) + " was created outside any " +
+                 "deterministic scope (at " + format_site(h.created) +
+                 ") and cannot be used inside one; create it inside the test body",
+             h.created);
+  }
+  if (s == nullptr) {
+    throw usage_error(std::string(api) + ": " + describe(h) +
+                      " belongs to a deterministic scope and cannot be used outside it (from a "
+                      "real thread, or after its execution ended)");
+  }
+  if (s != h.owner || h.generation != s->generation()) {
+    s->panic(std::string(api) + ": " + describe(h) +
+                 " belongs to another execution (objects created in one execution, e.g. kept "
+                 "in a static, cannot be reused by the next one)",
+             h.created);
+  }
+  return s;
+}
+
+void step(scope& s, op_kind op, const object_header* obj, const std::source_location& site) {
+  s.step(op, obj, site);
+}
+bool park(scope& s, op_kind op, const object_header* obj, const std::source_location& site) {
+  return s.park(op, obj, site);
+}
+void wake(scope& s, task* t) noexcept { s.wake(t); }
+task* running_task(scope& s) noexcept { return s.running(); }
+task_id id_of(const task* t) noexcept { return t->id; }
+bool tearing_down(const scope& s) noexcept { return s.tearing_down(); }
+std::int64_t virtual_now(const scope& s) noexcept { return s.now(); }
+void arm(scope& s, timer_event& e, std::int64_t deadline) { s.arm(e, deadline); }
+bool disarm(scope& s, timer_event& e) noexcept { return s.disarm(e); }
+
+void panic(scope* s, const std::string& message, const std::source_location& site) {
+  if (s == nullptr) throw usage_error(message);
+  s->panic(message, site);
+}
+
+void spawn(scope& s, std::string name, task_fn fn, const std::source_location& site) {
+  s.spawn(std::move(name), std::move(fn), site);
+}
+std::uint64_t scope_choose(scope& s, std::uint64_t n, const std::source_location& site) {
+  return s.choose(n, site);
+}
+void scope_yield(scope& s, const std::source_location& site) {
+  if (s.tearing_down()) return;
+  s.step(op_kind::yield, nullptr, site);
+}
+
+void sleep_event::fire(scope& s) { s.wake(sleeper); }
+
+// --- scope -------------------------------------------------------------------------------
+
+scope::scope(const options& opts, strategy& strat)
+    : opts_(opts), strategy_(strat), stacks_(opts.stack_size, opts.guard_pages) {
+  fiber_init_main(main_fiber_);
+  tasks_.reserve(64);
+  runnable_.reserve(64);
+  candidates_.reserve(64);
+  choices_.reserve(1024);
+  timers_.reserve(64);
+}
+
+scope::~scope() {
+  for (auto& t : pool_) fiber_destroy(t->fib);
+}
+
+void scope::register_object(object_header& h, object_kind kind,
+                            const std::source_location& site) noexcept {
+  h.owner = this;
+  h.generation = generation_;
+  h.id = ++next_object_id_;
+  h.kind = kind;
+  h.holder = no_task;
+  h.created = site;
+}
+
+std::string scope::task_label(task_id id) const {
+  if (id < tasks_.size() && !tasks_[id]->name.empty()) return tasks_[id]->name;
+  return "task-" + std::to_string(id);
+}
+
+void scope::run_execution(const std::function<void()>& body) {
+  if (tls_scope != nullptr) {
+    throw usage_error(
+        "weft::explore/run/check: called inside a deterministic scope; scopes do not nest");
+  }
+  ++generation_;
+  next_object_id_ = 0;
+  steps_ = 0;
+  choices_.clear();
+  failure_ = failure_record{};
+  tail_count_ = 0;
+  tasks_.clear();
+  runnable_.clear();
+  live_ = 0;
+  body_returned_ = false;
+  tearing_down_ = false;
+  ended_ = false;
+  timers_.clear();
+  armed_timers_ = 0;
+  now_ = epoch_ns;
+  current_ = nullptr;
+
+  tls_scope = this;
+  const std::source_location body_site = std::source_location::current();
+  task* body_task = create_task("main", task_fn([&body] { body(); }), body_site);
+  body_task->spawn_site = body_site;
+  if (task* first = choose_next()) {
+    current_ = first;
+    fiber_switch(main_fiber_, first->fib);
+  }
+  current_ = nullptr;
+  teardown();
+  tls_scope = nullptr;
+}
+
+task* scope::create_task(std::string name, task_fn fn, const std::source_location& site) {
+  const auto id = static_cast<task_id>(tasks_.size());
+  if (id == pool_.size()) pool_.push_back(std::make_unique<task>());
+  task* t = pool_[id].get();
+  fiber_destroy(t->fib);  // a previous execution's fiber record (sanitizer state only)
+  t->id = id;
+  t->state = task_state::runnable;
+  t->started = false;
+  t->kill = false;
+  t->unwind_safe = true;
+  t->name = std::move(name);
+  t->spawn_site = site;
+  t->owner = this;
+  t->fn = std::move(fn);
+  t->op = op_kind::start;
+  t->op_object = nullptr;
+  t->op_site = site;
+  t->sleep.sleeper = t;
+  t->sleep.armed_seq = 0;
+  t->teardown_steps = 0;
+  fiber_create(t->fib, stacks_.acquire(), &scope::task_entry, t);
+  tasks_.push_back(t);
+  runnable_.push_back(id);  // ids grow, so runnable_ stays sorted
+  ++live_;
+  return t;
+}
+
+void scope::spawn(std::string name, task_fn fn, const std::source_location& site) {
+  if (tearing_down_) return;  // the closure is destroyed here; nothing new starts in teardown
+  if (live_ >= opts_.max_live_tasks) {
+    // Name the spawn site responsible for most live tasks (std::map: deterministic order).
+    std::map<std::pair<std::string, std::uint32_t>, std::size_t> by_site;
+    for (const task* t : tasks_) {
+      if (t->state != task_state::finished) {
+        ++by_site[{t->spawn_site.file_name(), t->spawn_site.line()}];
+      }
+    }
+    auto worst = std::max_element(by_site.begin(), by_site.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::string evidence = "  " + std::to_string(live_) + " tasks are alive (limit " +
+                           std::to_string(opts_.max_live_tasks) +
+                           ", options::max_live_tasks / WEFT_MAX_LIVE_TASKS)\n";
+    if (worst != by_site.end()) {
+      std::string file = worst->first.first;
+      if (auto slash = file.find_last_of('/'); slash != std::string::npos) file.erase(0, slash + 1);
+      evidence += "  most were spawned at " + file + ":" + std::to_string(worst->first.second) +
+                  " (" + std::to_string(worst->second) + " live tasks)\n";
+    }
+    evidence += "  the spawn that went over the limit is at " + format_site(site) + " in task \"" +
+                task_label(current_->id) + "\"\n";
+    report_failure(failure_kind::too_many_tasks,
+                   "more than " + std::to_string(opts_.max_live_tasks) +
+                       " live tasks: unbounded task creation",
+                   std::move(evidence));
+    throw task_unwind{};
+  }
+  create_task(std::move(name), std::move(fn), site);
+  step(op_kind::spawn, nullptr, site);
+}
+
+void scope::task_entry(void* arg) {
+  task* t = static_cast<task*>(arg);
+  scope& s = *t->owner;
+  t->started = true;
+  std::exception_ptr error;
+  bool unwound = false;
+  try {
+    t->fn();
+  } catch (const task_unwind&) {
+    unwound = true;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  // Outside every handler now: the closure's destructors may reach scheduling points.
+  t->in_cleanup = true;
+  t->fn.reset();
+  t->in_cleanup = false;
+  s.finish_running_task(std::move(error), unwound);
+}
+
+void scope::finish_running_task(std::exception_ptr error, bool unwound) {
+  task* t = current_;
+  (void)unwound;
+  if (error && !tearing_down_ && failure_.kind == failure_kind::none) {
+    std::string what = describe_exception(error);
+    error = nullptr;
+    report_failure(failure_kind::uncaught_exception,
+                   "an exception escaped task \"" + task_label(t->id) + "\"",
+                   "  task \"" + task_label(t->id) + "\" (" +
+                       (t->id == 0 ? std::string("the test body")
+                                   : "spawned at " + format_site(t->spawn_site)) +
+                       ") threw " + what + "\n  last operation: " + op_name(t->op) + " at " +
+                       format_site(t->op_site) + "\n");
+  }
+  error = nullptr;
+  t->state = task_state::finished;
+  t->op = op_kind::finish;
+  --live_;
+  remove_runnable(t->id);
+  if (t->id == 0) body_returned_ = true;
+  task* next = nullptr;
+  if (!tearing_down_ && !ended_) {
+    record_step(op_kind::finish, nullptr, t->op_site);
+    next = choose_next();
+  }
+  // Only now is the stack free: choose_next may fire a timer that spawns a task (which takes a
+  // stack from the pool), and we are still standing on this one.
+  stacks_.release(t->fib.stack);
+  if (next == nullptr) {
+    if (!tearing_down_) ended_ = true;
+    current_ = nullptr;
+    fiber_exit(t->fib, main_fiber_);
+  }
+  current_ = next;
+  fiber_exit(t->fib, next->fib);
+}
+
+void scope::remove_runnable(task_id id) noexcept {
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
+  if (it != runnable_.end() && *it == id) runnable_.erase(it);
+}
+
+void scope::wake(task* t) noexcept {
+  if (t->state != task_state::blocked) return;
+  t->state = task_state::runnable;
+  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
+}
+
+void scope::record_step(op_kind op, const object_header* obj, const std::source_location& site) {
+  step_record& r = tail_[tail_count_ % tail_size];
+  r.step = steps_;
+  r.task = current_ != nullptr ? current_->id : no_task;
+  r.op = op;
+  r.object = obj != nullptr ? obj->kind : object_kind::none;
+  r.object_id = obj != nullptr ? obj->id : 0;
+  r.site = site;
+  ++tail_count_;
+}
+
+void scope::step(op_kind op, const object_header* obj, const std::source_location& site) {
+  if (tearing_down_) return;
+  task* self = current_;
+  self->op = op;
+  self->op_object = obj;
+  self->op_site = site;
+  record_step(op, obj, site);
+  task* next = choose_next();
+  if (next != self) switch_to(next);
+}
+
+bool scope::park(op_kind op, const object_header* obj, const std::source_location& site) {
+  if (tearing_down_) return false;
+  task* self = current_;
+  self->op = op;
+  self->op_object = obj;
+  self->op_site = site;
+  record_step(op, obj, site);
+  self->state = task_state::blocked;
+  remove_runnable(self->id);
+  task* next = choose_next();
+  if (next != self) switch_to(next);
+  return !tearing_down_;
+}
+
+void scope::switch_to(task* next) {
+  task* self = current_;
+  self->unwind_safe = std::uncaught_exceptions() == 0 && !self->in_cleanup;
+  if (next == nullptr) {
+    ended_ = true;
+    current_ = nullptr;
+    fiber_switch(self->fib, main_fiber_);
+  } else {
+    current_ = next;
+    fiber_switch(self->fib, next->fib);
+  }
+  // Resumed (current_ == self again). Teardown resumes a task only to unwind it.
+  if (self->kill) {
+    self->kill = false;
+    throw task_unwind{};
+  }
+}
+
+std::uint64_t scope::choose(std::uint64_t n, const std::source_location& site) {
+  if (n == 0) panic("weft::choose(0): n must be at least 1", site);
+  if (tearing_down_) return 0;
+  step(op_kind::choose, nullptr, site);
+  if (n == 1) return 0;
+  return decide_choose(n);
+}
+
+std::uint64_t scope::decide_choose(std::uint64_t n) {
+  std::uint64_t v = strategy_.choose(n);
+  if (check_replay()) return 0;
+  if (v >= n) weft_bug("strategy chose out of range");
+  choices_.push_back({static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(v), choose_check(n)});
+  return v;
+}
+
+std::size_t scope::decide_pick() {
+  const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task};
+  const std::size_t index = strategy_.pick(d);
+  if (check_replay()) return 0;
+  if (index >= candidates_.size()) weft_bug("strategy picked out of range");
+  choices_.push_back({static_cast<std::uint32_t>(candidates_.size()),
+                      static_cast<std::uint32_t>(index), decision_check(d)});
+  return index;
+}
+
+bool scope::check_replay() {
+  if (replay_ == nullptr || !replay_->diverged()) return false;
+  if (failure_.kind == failure_kind::none) {
+    std::string evidence = "  " + replay_->divergence() + "\n  offered now:";
+    for (const candidate& c : candidates_) {
+      evidence += c.task == time_task ? std::string(" [advance virtual time]")
+                                      : " [task \"" + task_label(c.task) + "\" " + op_name(c.op) + "]";
+    }
+    evidence +=
+        "\n  the program does not behave the same way under the same schedule: it depends on "
+        "something weft does not control (real time, real randomness, addresses, unordered "
+        "containers, global state kept between executions), or the token comes from another "
+        "build of the test\n";
+    report_failure(failure_kind::nondeterminism, "the replayed schedule diverged",
+                   std::move(evidence));
+  }
+  return true;
+}
+
+bool scope::has_wakeful_timer() {
+  for (const timer_entry& e : timers_) {
+    if (e.event->armed_seq == e.seq && e.event->can_wake()) return true;
+  }
+  return false;
+}
+
+void scope::fire_next_timer() {
+  // Earliest deadline among events that can wake someone.
+  std::int64_t target = 0;
+  bool found = false;
+  for (const timer_entry& e : timers_) {
+    if (e.event->armed_seq == e.seq && e.event->can_wake() && (!found || e.deadline < target)) {
+      target = e.deadline;
+      found = true;
+    }
+  }
+  if (!found) weft_bug("fire_next_timer without a wakeful timer");
+  // Everything due before it fires first, in deadline order: time never skips a deadline.
+  auto later = [](const timer_entry& a, const timer_entry& b) { return timer_later(a, b); };
+  while (!timers_.empty() && timers_.front().deadline < target) {
+    std::pop_heap(timers_.begin(), timers_.end(), later);
+    timer_entry e = timers_.back();
+    timers_.pop_back();
+    if (e.event->armed_seq != e.seq) continue;
+    now_ = std::max(now_, e.deadline);
+    e.event->armed_seq = 0;
+    --armed_timers_;
+    e.event->fire(*this);
+  }
+  now_ = std::max(now_, target);
+  // Several wakeful events due at this instant: which goes first is an explored choice.
+  std::size_t due = 0;
+  std::vector<timer_entry>& scratch = due_scratch_;
+  scratch.clear();
+  while (!timers_.empty() && timers_.front().deadline == target) {
+    std::pop_heap(timers_.begin(), timers_.end(), later);
+    timer_entry e = timers_.back();
+    timers_.pop_back();
+    if (e.event->armed_seq != e.seq) continue;
+    scratch.push_back(e);
+    if (e.event->can_wake()) ++due;
+  }
+  std::size_t pick = (due > 1) ? static_cast<std::size_t>(decide_choose(due)) : 0;
+  timer_event* chosen = nullptr;
+  for (const timer_entry& e : scratch) {
+    if (!e.event->can_wake()) continue;
+    if (pick-- == 0) {
+      chosen = e.event;
+      continue;
+    }
+  }
+  for (const timer_entry& e : scratch) {
+    if (e.event != chosen) {
+      timers_.push_back(e);
+      std::push_heap(timers_.begin(), timers_.end(), later);
+    }
+  }
+  if (chosen != nullptr) {
+    chosen->armed_seq = 0;
+    --armed_timers_;
+    chosen->fire(*this);
+  }
+}
+
+void scope::arm(timer_event& e, std::int64_t deadline) {
+  if (e.armed_seq != 0) --armed_timers_;
+  e.armed_seq = ++timer_seq_;
+  e.deadline = deadline;
+  timers_.push_back({deadline, e.armed_seq, &e});
+  std::push_heap(timers_.begin(), timers_.end(),
+                 [](const timer_entry& a, const timer_entry& b) { return timer_later(a, b); });
+  ++armed_timers_;
+}
+
+bool scope::disarm(timer_event& e) noexcept {
+  if (e.armed_seq == 0) return false;
+  e.armed_seq = 0;
+  --armed_timers_;
+  return true;
+}
+
+task* scope::choose_next() {
+  if (failure_.kind != failure_kind::none) return nullptr;
+  if (++steps_ > opts_.max_steps) {
+    report_failure(failure_kind::step_limit,
+                   "the execution exceeded " + std::to_string(opts_.max_steps) +
+                       " scheduling points (options::max_steps / WEFT_MAX_STEPS)",
+                   "  tasks still alive:\n" + blocked_task_lines());
+    return nullptr;
+  }
+  for (;;) {
+    const bool timers = armed_timers_ > 0 && has_wakeful_timer();
+    const bool offer_time = timers && opts_.time_policy == weft::time_policy::explored;
+    const std::size_t n = runnable_.size();
+    if (n == 0) {
+      if (timers) {
+        fire_next_timer();
+        if (failure_.kind != failure_kind::none) return nullptr;
+        continue;
+      }
+      if (live_ > 0) end_with_blocked_tasks();
+      return nullptr;
+    }
+    if (n == 1 && !offer_time) return tasks_[runnable_[0]];
+    candidates_.clear();
+    for (task_id id : runnable_) {
+      const task* t = tasks_[id];
+      candidates_.push_back({id, t->op, t->op_object != nullptr ? t->op_object->id : 0});
+    }
+    if (offer_time) candidates_.push_back({time_task, op_kind::timer_fire, 0});
+    const std::size_t index = decide_pick();
+    if (failure_.kind != failure_kind::none) return nullptr;
+    const task_id chosen = candidates_[index].task;
+    if (chosen == time_task) {
+      fire_next_timer();
+      if (failure_.kind != failure_kind::none) return nullptr;
+      continue;
+    }
+    return tasks_[chosen];
+  }
+}
+
+std::string scope::blocked_task_lines() const {
+  std::string out;
+  for (const task* t : tasks_) {
+    if (t->state == task_state::finished) continue;
+    out += "  task \"" + task_label(t->id) + "\" (" +
+           (t->id == 0 ? std::string("the test body")
+                       : "spawned at " + format_site(t->spawn_site)) +
+           ") ";
+    if (t->state == task_state::runnable) {
+      out += "is runnable, about to " + std::string(op_name(t->op)) + " at " +
+             format_site(t->op_site) + "\n";
+      continue;
+    }
+    out += "is blocked in " + std::string(op_name(t->op));
+    if (t->op_object != nullptr) out += " on " + describe(*t->op_object);
+    out += " at " + format_site(t->op_site);
+    if (t->op_object != nullptr && t->op_object->holder != no_task) {
+      out += ", held by task \"" + task_label(t->op_object->holder) + "\"";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+void scope::end_with_blocked_tasks() {
+  std::size_t blocked = 0;
+  for (const task* t : tasks_) blocked += t->state == task_state::blocked ? 1 : 0;
+  if (body_returned_) {
+    report_failure(failure_kind::leak,
+                   "the body returned but " + std::to_string(blocked) +
+                       (blocked == 1 ? " task stays" : " tasks stay") + " blocked forever",
+                   blocked_task_lines());
+  } else {
+    report_failure(failure_kind::deadlock,
+                   "every task is blocked and no timer can wake any of them",
+                   blocked_task_lines());
+  }
+}
+
+void scope::report_failure(failure_kind kind, std::string headline, std::string evidence) {
+  if (failure_.kind != failure_kind::none || tearing_down_) return;
+  failure_.kind = kind;
+  failure_.headline = std::move(headline);
+  failure_.evidence = std::move(evidence);
+}
+
+void scope::panic(const std::string& message, const std::source_location& site) {
+  task* t = current_;
+  report_failure(failure_kind::panic, message,
+                 "  in task \"" + (t != nullptr ? task_label(t->id) : std::string("?")) +
+                     "\" at " + format_site(site) + "\n");
+  if (std::uncaught_exceptions() == 0) throw task_unwind{};
+  // A panic while the task is already unwinding (from a destructor): like a Go panic during a
+  // panic, this cannot be recovered from.
+  std::fprintf(stderr, "weft: panic while unwinding: %s\n", message.c_str());
+  std::abort();
+}
+
+void scope::teardown() {
+  tearing_down_ = true;
+  // Newest first: children are unwound before the tasks that may own what they reference.
+  for (std::size_t i = tasks_.size(); i-- > 0;) {
+    task* t = tasks_[i];
+    if (t->state == task_state::finished) continue;
+    if (t->started && t->unwind_safe) {
+      t->kill = true;
+      current_ = t;
+      fiber_switch(main_fiber_, t->fib);  // unwinds, then exits back here
+      current_ = nullptr;
+      continue;
+    }
+    // Never started, or suspended where an exception cannot be thrown (inside a destructor or
+    // while already unwinding): abandon the stack without running its frames' destructors.
+    t->fn.reset();
+    t->state = task_state::finished;
+    --live_;
+    stacks_.release(t->fib.stack);
+  }
+  runnable_.clear();
+  timers_.clear();
+  armed_timers_ = 0;
+  tearing_down_ = false;
+}
+
+std::string scope::describe_schedule_tail() const {
+  std::string out;
+  const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_size);
+  out += "  last " + std::to_string(shown) + " of " + std::to_string(steps_) +
+         " scheduling points (most recent last):\n";
+  for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+    const step_record& r = tail_[k % tail_size];
+    std::string line = "    #" + std::to_string(r.step);
+    line.resize(std::max<std::size_t>(line.size(), 11), ' ');
+    line += " " + (r.task == no_task ? std::string("?") : task_label(r.task));
+    line.resize(std::max<std::size_t>(line.size(), 28), ' ');
+    line += " " + std::string(op_name(r.op));
+    if (r.object != object_kind::none) {
+      line += " " + std::string(object_kind_name(r.object)) + "#" + std::to_string(r.object_id);
+    }
+    line.resize(std::max<std::size_t>(line.size(), 60), ' ');
+    line += " " + format_site(r.site) + "\n";
+    out += line;
+  }
+  return out;
+}
+
+// --- names -----------------------------------------------------------------------------------
+
+const char* op_name(op_kind k) noexcept {
+  switch (k) {
+    case op_kind::start: return "start";
+    case op_kind::yield: return "yield";
+    case op_kind::spawn: return "go";
+    case op_kind::finish: return "finish";
+    case op_kind::choose: return "choose";
+    case op_kind::sleep: return "sleep";
+    case op_kind::chan_send: return "chan::send";
+    case op_kind::chan_recv: return "chan::recv";
+    case op_kind::chan_close: return "chan::close";
+    case op_kind::select: return "select";
+    case op_kind::mutex_lock: return "mutex::lock";
+    case op_kind::mutex_try_lock: return "mutex::try_lock";
+    case op_kind::mutex_unlock: return "mutex::unlock";
+    case op_kind::rw_lock: return "rw_mutex::lock";
+    case op_kind::rw_try_lock: return "rw_mutex::try_lock";
+    case op_kind::rw_unlock: return "rw_mutex::unlock";
+    case op_kind::rw_lock_shared: return "rw_mutex::lock_shared";
+    case op_kind::rw_try_lock_shared: return "rw_mutex::try_lock_shared";
+    case op_kind::rw_unlock_shared: return "rw_mutex::unlock_shared";
+    case op_kind::wg_add: return "wait_group::add";
+    case op_kind::wg_wait: return "wait_group::wait";
+    case op_kind::once_call: return "once::call";
+    case op_kind::cond_wait: return "cond_var::wait";
+    case op_kind::cond_notify: return "cond_var::notify";
+    case op_kind::sem_acquire: return "semaphore::acquire";
+    case op_kind::sem_try_acquire: return "semaphore::try_acquire";
+    case op_kind::sem_release: return "semaphore::release";
+    case op_kind::atomic_load: return "atomic::load";
+    case op_kind::atomic_store: return "atomic::store";
+    case op_kind::atomic_rmw: return "atomic::read_modify_write";
+    case op_kind::tracked_read: return "tracked::read";
+    case op_kind::tracked_write: return "tracked::write";
+    case op_kind::timer_op: return "timer";
+    case op_kind::timer_fire: return "timer fires";
+    case op_kind::ctx_cancel: return "context::cancel";
+  }
+  return "?";
+}
+
+bool op_is_read_only(op_kind k) noexcept {
+  switch (k) {
+    case op_kind::atomic_load:
+    case op_kind::tracked_read:
+    case op_kind::yield:
+    case op_kind::start:
+    case op_kind::choose:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* object_kind_name(object_kind k) noexcept {
+  switch (k) {
+    case object_kind::none: return "object";
+    case object_kind::channel: return "chan";
+    case object_kind::mutex: return "mutex";
+    case object_kind::rw_mutex: return "rw_mutex";
+    case object_kind::wait_group: return "wait_group";
+    case object_kind::once: return "once";
+    case object_kind::cond_var: return "cond_var";
+    case object_kind::semaphore: return "semaphore";
+    case object_kind::atomic: return "atomic";
+    case object_kind::tracked: return "tracked";
+    case object_kind::timer: return "timer";
+    case object_kind::context: return "context";
+  }
+  return "object";
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,176 @@
+// src/engine.hpp — one deterministic engine: the task table, the run queue, parking and waking,
+// the virtual clock, failure detection, and the loop that runs one execution.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "fiber.hpp"
+#include "scheduler/replay.hpp"
+#include "scheduler/strategy.hpp"
+#include "weft/detail/function.hpp"
+#include "weft/detail/runtime.hpp"
+#include "weft/options.hpp"
+
+namespace weft::detail {
+
+enum class task_state : std::uint8_t { runnable, blocked, finished };
+
+/// Thrown into a task to unwind it when its execution is torn down. Deliberately not derived from
+/// std::exception so that `catch (const std::exception&)` in user code lets it pass.
+struct task_unwind {};
+
+class scope;
+
+/// Ends a sleep: wakes its task.
+class sleep_event final : public timer_event {
+ public:
+  void fire(scope& s) override;
+  bool can_wake() const override { return true; }
+  task* sleeper = nullptr;
+};
+
+struct task {
+  task_id id = 0;
+  task_state state = task_state::runnable;
+  bool started = false;
+  bool kill = false;         // teardown: unwind at the next resume
+  bool unwind_safe = true;   // suspended where throwing task_unwind is allowed
+  bool in_cleanup = false;   // destroying its closure (a destructor: never throw into it)
+  std::string name;   // empty: shown as "task-<id>"
+  std::source_location spawn_site;
+  scope* owner = nullptr;
+  task_fn fn;
+  fiber fib;
+  // The operation the task is about to perform or is blocked in (for reports and strategies).
+  op_kind op = op_kind::start;
+  const object_header* op_object = nullptr;
+  std::source_location op_site;
+  sleep_event sleep;
+  std::uint64_t teardown_steps = 0;
+};
+
+/// A failure found in user code (the first one of an execution wins).
+struct failure_record {
+  failure_kind kind = failure_kind::none;
+  std::string headline;  // first line after "weft: <kind> — "
+  std::string evidence;  // indented lines
+};
+
+/// One entry of the schedule tail kept for reports (a fixed ring: no allocation per step).
+struct step_record {
+  std::uint64_t step = 0;
+  task_id task = 0;
+  op_kind op = op_kind::start;
+  object_kind object = object_kind::none;
+  std::uint32_t object_id = 0;
+  std::source_location site;
+};
+
+class scope {
+ public:
+  scope(const options& opts, strategy& strat);
+  ~scope();
+  scope(const scope&) = delete;
+  scope& operator=(const scope&) = delete;
+
+  /// Runs one execution of `body` to its end (all tasks finished, or a failure), then unwinds
+  /// every task still alive. Strategy::begin_execution must have been called.
+  void run_execution(const std::function<void()>& body);
+
+  // Results of the last execution.
+  const failure_record& failure() const noexcept { return failure_; }
+  const std::vector<choice>& choices() const noexcept { return choices_; }
+  std::uint64_t steps() const noexcept { return steps_; }
+  /// The schedule tail and blocked-task evidence as report lines.
+  std::string describe_schedule_tail() const;
+  void set_replay(replay_strategy* r) noexcept { replay_ = r; }
+
+  // --- hooks used by primitives (see weft/detail/runtime.hpp) ---------------------------
+  void step(op_kind op, const object_header* obj, const std::source_location& site);
+  bool park(op_kind op, const object_header* obj, const std::source_location& site);
+  void wake(task* t) noexcept;
+  void spawn(std::string name, task_fn fn, const std::source_location& site);
+  std::uint64_t choose(std::uint64_t n, const std::source_location& site);
+  [[noreturn]] void panic(const std::string& message, const std::source_location& site);
+  /// Records a failure found in user code (e.g. a failed assertion) without unwinding: the
+  /// execution ends at the running task's next scheduling point.
+  void report_failure(failure_kind kind, std::string headline, std::string evidence);
+  void register_object(object_header& h, object_kind kind, const std::source_location& site) noexcept;
+
+  task* running() const noexcept { return current_; }
+  bool tearing_down() const noexcept { return tearing_down_; }
+  std::uint64_t generation() const noexcept { return generation_; }
+  std::int64_t now() const noexcept { return now_; }
+  void arm(timer_event& e, std::int64_t deadline);
+  bool disarm(timer_event& e) noexcept;
+  std::string task_label(task_id id) const;
+  const options& opts() const noexcept { return opts_; }
+
+  /// Virtual time at the start of every execution: 2000-01-01T00:00:00Z.
+  static constexpr std::int64_t epoch_ns = 946'684'800LL * 1'000'000'000LL;
+
+ private:
+  static void task_entry(void* arg);
+  [[noreturn]] void finish_running_task(std::exception_ptr error, bool unwound);
+  task* create_task(std::string name, task_fn fn, const std::source_location& site);
+  task* choose_next();
+  std::size_t decide_pick();
+  std::uint64_t decide_choose(std::uint64_t n);
+  bool check_replay();
+  void switch_to(task* next);
+  void record_step(op_kind op, const object_header* obj, const std::source_location& site);
+  void fire_next_timer();
+  bool has_wakeful_timer();
+  void end_with_blocked_tasks();
+  void teardown();
+  void remove_runnable(task_id id) noexcept;
+  std::string blocked_task_lines() const;
+
+  options opts_;
+  strategy& strategy_;
+  replay_strategy* replay_ = nullptr;  // set while replaying: divergence checks
+  stack_pool stacks_;
+  fiber main_fiber_;
+
+  // Task table. Invariant: tasks_[i]->id == i; records come from pool_ and are reused.
+  std::vector<std::unique_ptr<task>> pool_;
+  std::vector<task*> tasks_;
+  std::vector<task_id> runnable_;  // invariant: sorted ascending, exactly the runnable tasks
+  std::vector<candidate> candidates_;  // scratch for decisions, reused
+  task* current_ = nullptr;            // the running task; null while main runs
+  std::size_t live_ = 0;               // tasks not finished
+  bool body_returned_ = false;
+  bool tearing_down_ = false;
+  bool ended_ = false;  // the execution reached its end; tasks switch to main
+
+  // Virtual clock. Heap entries are lazily deleted: an entry is live iff its seq equals the
+  // event's armed_seq.
+  struct timer_entry {
+    std::int64_t deadline;
+    std::uint64_t seq;
+    timer_event* event;
+  };
+  std::vector<timer_entry> timers_;  // min-heap on (deadline, seq)
+  std::vector<timer_entry> due_scratch_;
+  std::uint64_t timer_seq_ = 0;
+  std::size_t armed_timers_ = 0;
+  std::int64_t now_ = epoch_ns;
+
+  std::uint64_t generation_ = 0;
+  std::uint32_t next_object_id_ = 0;
+  std::uint64_t steps_ = 0;
+  std::vector<choice> choices_;
+  failure_record failure_;
+  static constexpr std::size_t tail_size = 24;
+  std::array<step_record, tail_size> tail_{};
+  std::uint64_t tail_count_ = 0;
+};
+
+}  // namespace weft::detail

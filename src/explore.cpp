@@ -1,0 +1,283 @@
+// src/explore.cpp — the explore driver: runs executions, sharding and parallel jobs, replay, and
+// turns an engine failure into a report.
+//
+// Determinism across jobs and shards: iteration i always runs with the strategy prepared for i
+// (seeded from the master seed and i), whichever thread or process runs it, and the failure that
+// is reported is the one with the lowest iteration index. With jobs > 1 a thread stops taking
+// iterations above the lowest failure found so far but finishes every one below it, so the
+// outcome equals that of a single job.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "engine.hpp"
+#include "schedule.hpp"
+#include "scheduler/replay.hpp"
+#include "weft/explore.hpp"
+
+namespace weft {
+namespace detail {
+namespace {
+
+std::uint64_t hash_choices(const std::vector<choice>& choices) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const choice& c : choices) {
+    h = (h ^ c.index) * 0x100000001b3ULL;
+    h = (h ^ c.n) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
+recorded_schedule record_of(const scope& s, const options& opts) {
+  recorded_schedule r;
+  r.choices = s.choices();
+  r.steps = s.steps();
+  r.test_hash = test_name_hash(opts.test_name);
+  r.time_policy = opts.time_policy;
+  r.max_steps = opts.max_steps;
+  r.max_live_tasks = opts.max_live_tasks;
+  return r;
+}
+
+std::string shell_quote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+          c == '-' || c == '=' || c == ':' || c == ',' || c == '+')) {
+      plain = false;
+    }
+  }
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+/// The failure message: identical whenever the same schedule runs (no counts, times, seeds).
+std::string build_message(const scope& s, const std::string& token, const options& opts) {
+  const failure_record& f = s.failure();
+  std::string msg = "weft: " + std::string(to_string(f.kind)) + " — " + f.headline + "\n";
+  msg += f.evidence;
+  msg += s.describe_schedule_tail();
+  msg += "  replay: WEFT_REPLAY=" + token + " " + current_command();
+  if (!opts.replay_args.empty()) msg += " " + opts.replay_args;
+  msg += "\n";
+  return msg;
+}
+
+struct found_failure {
+  std::uint64_t iteration = 0;
+  report rep;
+};
+
+void validate(const options& opts) {
+  if (opts.jobs == 0) throw usage_error("weft::options::jobs must be at least 1");
+  if (opts.total_shards == 0) throw usage_error("weft::options::total_shards must be at least 1");
+  if (opts.shard_index >= opts.total_shards) {
+    throw usage_error("weft::options::shard_index (" + std::to_string(opts.shard_index) +
+                      ") must be below total_shards (" + std::to_string(opts.total_shards) + ")");
+  }
+  if (opts.max_steps == 0) throw usage_error("weft::options::max_steps must be at least 1");
+  if (opts.max_live_tasks == 0) {
+    throw usage_error("weft::options::max_live_tasks must be at least 1");
+  }
+  if (opts.pct_depth < 1) throw usage_error("weft::options::pct_depth must be at least 1");
+  if (opts.preemption_bound < 0) {
+    throw usage_error("weft::options::preemption_bound must not be negative");
+  }
+}
+
+report replay_once(options opts, const std::function<void()>& body) {
+  recorded_schedule rec = decode_token(opts.replay);
+  const std::uint32_t expected = test_name_hash(opts.test_name);
+  if (rec.test_hash != 0 && expected != 0 && rec.test_hash != expected) {
+    throw usage_error("weft: the replay token (WEFT_REPLAY) was recorded by another test, not by \"" +
+                      opts.test_name +
+                      "\"; run it with the test named in the replay line it came from");
+  }
+  opts.time_policy = rec.time_policy;
+  opts.max_steps = rec.max_steps;
+  opts.max_live_tasks = rec.max_live_tasks;
+  replay_strategy strat(rec.choices);
+  scope engine(opts, strat);
+  engine.set_replay(&strat);
+  strat.begin_execution(0);
+  const auto start = std::chrono::steady_clock::now();
+  engine.run_execution(body);
+  strat.end_execution();
+
+  report r;
+  r.executions = 1;
+  r.distinct_schedules = 1;
+  r.steps = engine.steps();
+  r.seed = opts.seed;
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  failure_kind kind = engine.failure().kind;
+  std::string divergence;
+  if (kind == failure_kind::none || strat.diverged()) {
+    if (strat.diverged()) {
+      divergence = strat.divergence();
+    } else if (!strat.complete()) {
+      divergence = "the execution ended after " + std::to_string(strat.position()) + " of the " +
+                   std::to_string(rec.choices.size()) + " recorded choices";
+    } else if (engine.steps() != rec.steps) {
+      divergence = "the execution took " + std::to_string(engine.steps()) +
+                   " scheduling points; the recorded one took " + std::to_string(rec.steps);
+    }
+  }
+  if (!divergence.empty() && !strat.diverged()) {
+    // Diverged without a failure: the recorded run failed (tokens come from failures) or ran
+    // differently; either way the program is not repeating itself.
+    r.kind = failure_kind::nondeterminism;
+    r.message = "weft: nondeterminism — the replayed schedule diverged\n  " + divergence +
+                "\n  the program does not behave the same way under the same schedule: it "
+                "depends on something weft does not control (real time, real randomness, "
+                "addresses, unordered containers, global state kept between executions)\n";
+    r.replay = opts.replay;
+    return r;
+  }
+  if (kind != failure_kind::none) {
+    r.kind = kind;
+    r.replay = encode_token(record_of(engine, opts));
+    r.message = build_message(engine, r.replay, opts);
+  }
+  return r;
+}
+
+}  // namespace
+
+bool report_user_failure(failure_kind kind, const std::string& headline,
+                         const std::string& evidence) {
+  scope* s = current_scope();
+  if (s == nullptr) return false;
+  std::string where;
+  if (task* t = s->running()) {
+    where = "  in task \"" + s->task_label(t->id) + "\"\n";
+  }
+  s->report_failure(kind, headline, where + evidence);
+  return true;
+}
+
+std::string current_command() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string argv0;
+  std::getline(in, argv0, '\0');
+  if (argv0.empty()) return "<your test binary>";
+  return shell_quote(argv0);
+}
+
+}  // namespace detail
+
+report explore(const options& opts_in, std::function<void()> body) {
+  using namespace detail;
+  if (current_scope() != nullptr) {
+    throw usage_error("weft::explore/run/check: called inside a deterministic scope; scopes do not nest");
+  }
+  if (!body) throw usage_error("weft::explore: the body is empty");
+  validate(opts_in);
+  if (!opts_in.replay.empty()) return replay_once(opts_in, body);
+
+  const options opts = opts_in;
+  const auto start = std::chrono::steady_clock::now();
+  const bool budgeted = opts.time_budget.count() > 0;
+  const auto deadline = start + opts.time_budget;
+
+  std::mutex result_mutex;  // guards everything below, shared by the jobs
+  std::optional<found_failure> lowest;
+  std::uint64_t executions = 0;
+  std::uint64_t steps = 0;
+  bool exhausted = false;
+  std::unordered_set<std::uint64_t> schedules;  // only its size is used
+  std::atomic<std::uint64_t> next_slot{0};      // k-th iteration of this shard
+  std::atomic<std::uint64_t> lowest_iteration{~std::uint64_t{0}};
+  const std::uint64_t per_shard =
+      opts.iterations / opts.total_shards +
+      (opts.shard_index < opts.iterations % opts.total_shards ? 1 : 0);
+
+  auto worker = [&] {
+    std::unique_ptr<detail::strategy> strat = make_strategy(opts);
+    scope engine(opts, *strat);
+    std::uint64_t my_execs = 0, my_steps = 0;
+    std::vector<std::uint64_t> my_schedules;
+    bool my_exhausted = false;
+    for (;;) {
+      if (budgeted && std::chrono::steady_clock::now() >= deadline) break;
+      const std::uint64_t slot = next_slot.fetch_add(1);
+      if (slot >= per_shard) break;
+      const std::uint64_t iteration = slot * opts.total_shards + opts.shard_index;
+      if (iteration > lowest_iteration.load()) break;
+      if (!strat->begin_execution(iteration)) {
+        my_exhausted = true;
+        break;
+      }
+      engine.run_execution(body);
+      strat->end_execution();
+      ++my_execs;
+      my_steps += engine.steps();
+      my_schedules.push_back(hash_choices(engine.choices()));
+      if (engine.failure().kind != failure_kind::none) {
+        found_failure f;
+        f.iteration = iteration;
+        f.rep.kind = engine.failure().kind;
+        f.rep.replay = encode_token(record_of(engine, opts));
+        f.rep.message = build_message(engine, f.rep.replay, opts);
+        f.rep.iteration = iteration;
+        std::lock_guard lock(result_mutex);
+        if (!lowest || iteration < lowest->iteration) {
+          lowest = std::move(f);
+          lowest_iteration.store(iteration);
+        }
+        break;
+      }
+    }
+    if (strat->exhausted()) my_exhausted = true;
+    std::lock_guard lock(result_mutex);
+    executions += my_execs;
+    steps += my_steps;
+    schedules.insert(my_schedules.begin(), my_schedules.end());
+    exhausted = exhausted || my_exhausted;
+  };
+
+  if (opts.jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (unsigned j = 0; j < opts.jobs; ++j) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+
+  report r;
+  if (lowest) r = std::move(lowest->rep);
+  r.seed = opts.seed;
+  r.executions = executions;
+  r.steps = steps;
+  r.distinct_schedules = schedules.size();
+  r.exhausted = exhausted && !lowest;
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+report run(std::function<void()> body) {
+  options opts;
+  opts.iterations = 1;
+  return explore(opts, std::move(body));
+}
+
+void check(const options& opts, std::function<void()> body) {
+  report r = explore(opts, std::move(body));
+  if (!r.ok()) throw failure(std::move(r));
+}
+
+}  // namespace weft

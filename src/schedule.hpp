@@ -1,0 +1,34 @@
+// src/schedule.hpp — a recorded schedule (every explored choice of one execution) and its replay
+// token: one printable line, versioned and checksummed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scheduler/strategy.hpp"
+#include "weft/options.hpp"
+
+namespace weft::detail {
+
+struct recorded_schedule {
+  std::vector<choice> choices;
+  std::uint64_t steps = 0;       // scheduling points of the whole execution
+  std::uint32_t test_hash = 0;   // hash of options::test_name; 0 = not bound to a test
+  weft::time_policy time_policy = weft::time_policy::explored;
+  std::uint64_t max_steps = 0;
+  std::uint64_t max_live_tasks = 0;
+};
+
+inline constexpr std::string_view token_prefix = "w1.";
+
+/// Encodes a schedule as "w1.<base64url payload>", the payload ending in a CRC-32.
+std::string encode_token(const recorded_schedule& s);
+/// Decodes a token; throws weft::usage_error saying exactly what is wrong with a malformed one.
+recorded_schedule decode_token(std::string_view token);
+
+/// FNV-1a of a test name; 0 is reserved for "no test".
+std::uint32_t test_name_hash(std::string_view name) noexcept;
+
+}  // namespace weft::detail

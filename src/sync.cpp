@@ -1,0 +1,120 @@
+// src/sync.cpp — mutex and wait_group, both worlds.
+#include "weft/mutex.hpp"
+#include "weft/options.hpp"
+#include "weft/wait_group.hpp"
+
+namespace weft {
+
+// --- mutex ---------------------------------------------------------------------------------
+
+void mutex::lock(std::source_location site) {
+  detail::scope* s = detail::check_use(header_, "mutex::lock");
+  if (s != nullptr) {
+    if (detail::tearing_down(*s)) return;
+    detail::step(*s, detail::op_kind::mutex_lock, &header_, site);
+    detail::task* self = detail::running_task(*s);
+    if (!locked_) {
+      locked_ = true;
+      header_.holder = detail::id_of(self);
+      return;
+    }
+    detail::waiter w;
+    w.owner = self;
+    waiters_.push_back(w);
+    if (!detail::park(*s, detail::op_kind::mutex_lock, &header_, site)) waiters_.remove(w);
+    return;  // unlock handed the mutex to us (holder already set)
+  }
+  std::uint32_t c = 0;
+  if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+  if (c != 2) c = state_.exchange(2, std::memory_order_acquire);
+  while (c != 0) {
+    state_.wait(2, std::memory_order_relaxed);
+    c = state_.exchange(2, std::memory_order_acquire);
+  }
+}
+
+bool mutex::try_lock(std::source_location site) {
+  detail::scope* s = detail::check_use(header_, "mutex::try_lock");
+  if (s != nullptr) {
+    if (detail::tearing_down(*s)) return false;
+    detail::step(*s, detail::op_kind::mutex_try_lock, &header_, site);
+    if (locked_) return false;
+    locked_ = true;
+    header_.holder = detail::id_of(detail::running_task(*s));
+    return true;
+  }
+  std::uint32_t c = 0;
+  return state_.compare_exchange_strong(c, 1, std::memory_order_acquire);
+}
+
+void mutex::unlock(std::source_location site) {
+  detail::scope* s = detail::check_use(header_, "mutex::unlock");
+  if (s != nullptr) {
+    if (detail::tearing_down(*s)) return;
+    detail::step(*s, detail::op_kind::mutex_unlock, &header_, site);
+    if (!locked_) {
+      detail::panic(s, "mutex::unlock: unlock of unlocked " + detail::describe(header_), site);
+    }
+    if (detail::waiter* w = waiters_.pop_claimable()) {
+      header_.holder = detail::id_of(w->owner);  // direct hand-off, FIFO
+      detail::wake(*s, w->owner);
+    } else {
+      locked_ = false;
+      header_.holder = detail::no_task;
+    }
+    return;
+  }
+  std::uint32_t previous = state_.exchange(0, std::memory_order_release);
+  if (previous == 0) {
+    throw usage_error("mutex::unlock: unlock of unlocked mutex (created at " +
+                      detail::format_site(header_.created) + ")");
+  }
+  if (previous == 2) state_.notify_one();
+}
+
+// --- wait_group ----------------------------------------------------------------------------
+
+void wait_group::add(int delta, std::source_location site) {
+  detail::scope* s = detail::check_use(header_, "wait_group::add");
+  if (s != nullptr) {
+    if (detail::tearing_down(*s)) return;
+    detail::step(*s, detail::op_kind::wg_add, &header_, site);
+    if (counter_ + delta < 0) {
+      detail::panic(s,
+                    "wait_group: negative counter (" + std::to_string(counter_) + " " +
+                        (delta < 0 ? "- " : "+ ") + std::to_string(delta < 0 ? -delta : delta) +
+                        ") on " + detail::describe(header_),
+                    site);
+    }
+    counter_ += delta;
+    if (counter_ == 0) {
+      while (detail::waiter* w = waiters_.pop_claimable()) detail::wake(*s, w->owner);
+    }
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  if (counter_ + delta < 0) {
+    throw usage_error("wait_group: negative counter (wait_group created at " +
+                      detail::format_site(header_.created) + ")");
+  }
+  counter_ += delta;
+  if (counter_ == 0) zero_.notify_all();
+}
+
+void wait_group::wait(std::source_location site) {
+  detail::scope* s = detail::check_use(header_, "wait_group::wait");
+  if (s != nullptr) {
+    if (detail::tearing_down(*s)) return;
+    detail::step(*s, detail::op_kind::wg_wait, &header_, site);
+    if (counter_ == 0) return;
+    detail::waiter w;
+    w.owner = detail::running_task(*s);
+    waiters_.push_back(w);
+    if (!detail::park(*s, detail::op_kind::wg_wait, &header_, site)) waiters_.remove(w);
+    return;
+  }
+  std::unique_lock lock(mutex_);
+  zero_.wait(lock, [this] { return counter_ == 0; });
+}
+
+}  // namespace weft
