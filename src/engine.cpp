@@ -309,7 +309,7 @@ void scope::finish_running_task(std::exception_ptr error, bool unwound) {
   if (t->id == 0) body_returned_ = true;
   task* next = nullptr;
   if (!tearing_down_ && !ended_) {
-    record_step(op_kind::finish, nullptr, t->op_site);
+    if (failure_.kind == failure_kind::none) record_step(op_kind::finish, nullptr, t->op_site);
     next = choose_next();
   }
   // Only now is the stack free: choose_next may fire a timer that spawns a task (which takes a
@@ -335,13 +335,15 @@ void scope::wake(task* t) noexcept {
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
 }
 
-void scope::record_step(op_kind op, const object_header* obj, const std::source_location& site) {
+void scope::record_step(op_kind op, const object_header* obj, const std::source_location& site,
+                        bool blocks) {
   step_record& r = tail_[tail_count_ % tail_size];
   r.step = steps_;
   r.task = current_ != nullptr ? current_->id : no_task;
   r.op = op;
   r.object = obj != nullptr ? obj->kind : object_kind::none;
   r.object_id = obj != nullptr ? obj->id : 0;
+  r.blocks = blocks;
   r.site = site;
   ++tail_count_;
 }
@@ -363,7 +365,7 @@ bool scope::park(op_kind op, const object_header* obj, const std::source_locatio
   self->op = op;
   self->op_object = obj;
   self->op_site = site;
-  record_step(op, obj, site);
+  record_step(op, obj, site, true);
   self->state = task_state::blocked;
   remove_runnable(self->id);
   task* next = choose_next();
@@ -656,6 +658,7 @@ std::string scope::describe_schedule_tail() const {
     if (r.object != object_kind::none) {
       line += " " + std::string(object_kind_name(r.object)) + "#" + std::to_string(r.object_id);
     }
+    if (r.blocks) line += " (blocks)";
     line.resize(std::max<std::size_t>(line.size(), 60), ' ');
     line += " " + format_site(r.site) + "\n";
     out += line;

@@ -70,6 +70,7 @@ struct step_record {
   op_kind op = op_kind::start;
   object_kind object = object_kind::none;
   std::uint32_t object_id = 0;
+  bool blocks = false;  // the task parked here
   std::source_location site;
 };
 
@@ -125,7 +126,8 @@ class scope {
   std::uint64_t decide_choose(std::uint64_t n);
   bool check_replay();
   void switch_to(task* next);
-  void record_step(op_kind op, const object_header* obj, const std::source_location& site);
+  void record_step(op_kind op, const object_header* obj, const std::source_location& site,
+                   bool blocks = false);
   void fire_next_timer();
   bool has_wakeful_timer();
   void end_with_blocked_tasks();
