@@ -14,6 +14,8 @@
 // addresses, real time or hash iteration order.
 #include "engine.hpp"
 
+#include "weft/task.hpp"
+
 #include <cxxabi.h>
 
 #include <algorithm>
@@ -130,6 +132,9 @@ void panic(scope* s, const std::string& message, const std::source_location& sit
 
 void spawn(scope& s, std::string name, task_fn fn, const std::source_location& site) {
   s.spawn(std::move(name), std::move(fn), site);
+}
+void spawn_from_event(scope& s, std::string name, task_fn fn, const std::source_location& site) {
+  s.spawn_detached(std::move(name), std::move(fn), site);
 }
 std::uint64_t scope_choose(scope& s, std::uint64_t n, const std::source_location& site) {
   return s.choose(n, site);
@@ -265,6 +270,11 @@ void scope::spawn(std::string name, task_fn fn, const std::source_location& site
   }
   create_task(std::move(name), std::move(fn), site);
   step(op_kind::spawn, nullptr, site);
+}
+
+void scope::spawn_detached(std::string name, task_fn fn, const std::source_location& site) {
+  if (tearing_down_ || failure_.kind != failure_kind::none) return;
+  create_task(std::move(name), std::move(fn), site);
 }
 
 void scope::task_entry(void* arg) {

@@ -98,6 +98,7 @@ class scope {
   bool park(op_kind op, const object_header* obj, const std::source_location& site);
   void wake(task* t) noexcept;
   void spawn(std::string name, task_fn fn, const std::source_location& site);
+  void spawn_detached(std::string name, task_fn fn, const std::source_location& site);
   std::uint64_t choose(std::uint64_t n, const std::source_location& site);
   [[noreturn]] void panic(const std::string& message, const std::source_location& site);
   /// Records a failure found in user code (e.g. a failed assertion) without unwinding: the
