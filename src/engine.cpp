@@ -118,6 +118,7 @@ bool park(scope& s, op_kind op, const object_header* obj, const std::source_loca
   return s.park(op, obj, site);
 }
 void wake(scope& s, task* t) noexcept { s.wake(t); }
+std::uint64_t explored_choice(scope& s, std::uint64_t n) { return s.explored_choice(n); }
 task* running_task(scope& s) noexcept { return s.running(); }
 task_id id_of(const task* t) noexcept { return t->id; }
 bool tearing_down(const scope& s) noexcept { return s.tearing_down(); }
@@ -406,6 +407,11 @@ std::uint64_t scope::choose(std::uint64_t n, const std::source_location& site) {
   if (tearing_down_) return 0;
   step(op_kind::choose, nullptr, site);
   if (n == 1) return 0;
+  return decide_choose(n);
+}
+
+std::uint64_t scope::explored_choice(std::uint64_t n) {
+  if (n <= 1 || tearing_down_ || failure_.kind != failure_kind::none) return 0;
   return decide_choose(n);
 }
 

@@ -100,6 +100,7 @@ class scope {
   void spawn(std::string name, task_fn fn, const std::source_location& site);
   void spawn_detached(std::string name, task_fn fn, const std::source_location& site);
   std::uint64_t choose(std::uint64_t n, const std::source_location& site);
+  std::uint64_t explored_choice(std::uint64_t n);
   [[noreturn]] void panic(const std::string& message, const std::source_location& site);
   /// Records a failure found in user code (e.g. a failed assertion) without unwinding: the
   /// execution ends at the running task's next scheduling point.

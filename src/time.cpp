@@ -6,6 +6,7 @@
 
 #include "engine.hpp"
 #include "weft/chan.hpp"
+#include "weft/select.hpp"
 #include "weft/task.hpp"
 
 namespace weft {
@@ -58,6 +59,11 @@ std::uint64_t production_choose(std::uint64_t n) {
 
 void panic_send_on_closed(scope* s, const object_header& h, const std::source_location& site) {
   panic(s, "chan::send: send on closed channel " + describe(h), site);
+}
+
+void panic_select_send_on_closed(scope* s, const object_header& h,
+                                 const std::source_location& site) {
+  panic(s, "select: send on closed channel " + describe(h), site);
 }
 
 void panic_close_of_closed(scope* s, const object_header& h, const std::source_location& site) {

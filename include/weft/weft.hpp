@@ -8,6 +8,7 @@
 #include "weft/explore.hpp"
 #include "weft/mutex.hpp"
 #include "weft/options.hpp"
+#include "weft/select.hpp"
 #include "weft/task.hpp"
 #include "weft/time.hpp"
 #include "weft/wait_group.hpp"

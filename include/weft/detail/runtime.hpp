@@ -107,6 +107,10 @@ void step(scope& s, op_kind op, const object_header* obj, const std::source_loca
 /// being torn down instead (the caller then returns without completing the operation).
 bool park(scope& s, op_kind op, const object_header* obj, const std::source_location& site);
 
+/// An explored choice in [0, n) that is not itself a scheduling point (e.g. which ready select
+/// case runs); recorded in the schedule like every choice.
+std::uint64_t explored_choice(scope& s, std::uint64_t n);
+
 /// Makes a parked task runnable again (no switch happens here).
 void wake(scope& s, task* t) noexcept;
 

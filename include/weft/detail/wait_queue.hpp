@@ -20,6 +20,7 @@ struct waiter;
 struct select_group {
   std::atomic<std::uint32_t> claimed{0};  // 0 until one case is claimed; never reset
   std::uint32_t winner = ~std::uint32_t{0};
+  std::atomic<std::uint32_t> signal{0};  // production mode: the select's thread sleeps on it
 };
 
 struct waiter {
@@ -46,13 +47,16 @@ struct waiter {
     return true;
   }
 
-  /// Production mode: blocks the calling thread until notify() (no busy waiting).
+  /// Production mode: blocks the calling thread until notify() (no busy waiting). The cases of
+  /// one select share their group's signal.
   void wait_signal() noexcept {
-    while (signal.load(std::memory_order_acquire) == 0) signal.wait(0, std::memory_order_acquire);
+    std::atomic<std::uint32_t>& s = group != nullptr ? group->signal : signal;
+    while (s.load(std::memory_order_acquire) == 0) s.wait(0, std::memory_order_acquire);
   }
   void notify() noexcept {
-    signal.store(1, std::memory_order_release);
-    signal.notify_one();
+    std::atomic<std::uint32_t>& s = group != nullptr ? group->signal : signal;
+    s.store(1, std::memory_order_release);
+    s.notify_one();
   }
 };
 
