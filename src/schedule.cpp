@@ -163,6 +163,10 @@ recorded_schedule decode_token(std::string_view token) {
       bin.push_back(static_cast<char>((acc >> bits) & 0xFF));
     }
   }
+  // Canonical unpadded base64: the bits left over must be zero padding of fewer than 6 bits.
+  if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0) {
+    bad_token("its length or last character is wrong (truncated, or characters were added)");
+  }
   if (bin.size() < 4 + 6) bad_token("it is truncated");
   const auto* data = reinterpret_cast<const std::uint8_t*>(bin.data());
   const std::size_t body = bin.size() - 4;

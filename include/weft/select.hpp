@@ -260,6 +260,7 @@ std::size_t select_impl(const std::source_location& site, Cases&... cases) {
         ++i;
       };
       (park_case(cases), ...);
+      (void)park_case;
       const bool woken = park(*s, op_kind::select, any_channel ? headers[0] : nullptr, site);
       for (waiter& w : waiters) {
         if (w.queue != nullptr) w.queue->remove(w);
@@ -318,6 +319,7 @@ std::size_t select_impl(const std::source_location& site, Cases&... cases) {
       ++i;
     };
     (park_case(cases), ...);
+    (void)park_case;
     unlock_all();
     if constexpr (n > 0) {
       waiters[0].wait_signal();
