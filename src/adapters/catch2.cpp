@@ -55,8 +55,14 @@ void catch2_run(const char* test_name, void (*body)()) {
               r.exhausted ? " (all schedules within the bound explored)" : "");
   std::fflush(stdout);
   if (!r.ok()) {
-    FAIL("\n" << r.message << "  (found in execution " << r.iteration + 1 << ", seed " << r.seed
-              << ")\n");
+    // Printed as is: Catch2 wraps its own messages at the console width, which would break the
+    // copy-paste replay line.
+    std::printf("%s  (found in execution %llu, seed %llu)\n", r.message.c_str(),
+                static_cast<unsigned long long>(r.iteration + 1),
+                static_cast<unsigned long long>(r.seed));
+    std::fflush(stdout);
+    FAIL("weft found a bug of kind " << to_string(r.kind) << "; the report and its replay line "
+                                     << "are printed above");
   }
 }
 

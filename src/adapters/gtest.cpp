@@ -14,10 +14,13 @@
 namespace weft::detail {
 namespace {
 
+// Installed twice while weft explores: as the process-wide reporter (tasks of parallel jobs run
+// on helper threads) and as the calling thread's own reporter (which gtest consults first, so an
+// enclosing EXPECT_NONFATAL_FAILURE does not hide assertions from weft).
 class assertion_interceptor : public ::testing::ScopedFakeTestPartResultReporter {
  public:
-  assertion_interceptor()
-      : ScopedFakeTestPartResultReporter(INTERCEPT_ALL_THREADS, &outside_scope_) {}
+  explicit assertion_interceptor(InterceptMode mode)
+      : ScopedFakeTestPartResultReporter(mode, &outside_scope_) {}
 
   void ReportTestPartResult(const ::testing::TestPartResult& result) override {
     if (!result.failed()) return;
@@ -58,10 +61,15 @@ void gtest_run(const char* suite, const char* name, const options& base, void (*
   report r;
   std::vector<::testing::TestPartResult> stray;
   {
-    assertion_interceptor interceptor;
+    assertion_interceptor all_threads(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ALL_THREADS);
+    assertion_interceptor this_thread(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD);
     r = explore(opts, body);
-    for (int i = 0; i < interceptor.outside_scope().size(); ++i) {
-      stray.push_back(interceptor.outside_scope().GetTestPartResult(i));
+    for (const assertion_interceptor* i : {&all_threads, &this_thread}) {
+      for (int k = 0; k < i->outside_scope().size(); ++k) {
+        stray.push_back(i->outside_scope().GetTestPartResult(k));
+      }
     }
   }
   for (const auto& s : stray) {
