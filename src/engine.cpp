@@ -65,7 +65,7 @@ std::string describe_exception(const std::exception_ptr& error) {
 
 scope* current_scope() noexcept { return tls_scope; }
 
-void register_object(object_header& h, object_kind kind, const std::source_location& site) noexcept {
+void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept {
   if (scope* s = tls_scope) {
     s->register_object(h, kind, site);
   } else {
@@ -75,7 +75,7 @@ void register_object(object_header& h, object_kind kind, const std::source_locat
   }
 }
 
-std::string format_site(const std::source_location& site) {
+std::string format_site(const weft::source_location& site) {
   std::string_view file = site.file_name();
   if (std::size_t slash = file.find_last_of('/'); slash != std::string_view::npos) {
     file.remove_prefix(slash + 1);
@@ -111,10 +111,10 @@ scope* check_use(const object_header& h, const char* api) {
   return s;
 }
 
-void step(scope& s, op_kind op, const object_header* obj, const std::source_location& site) {
+void step(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
   s.step(op, obj, site);
 }
-bool park(scope& s, op_kind op, const object_header* obj, const std::source_location& site) {
+bool park(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
   return s.park(op, obj, site);
 }
 void wake(scope& s, task* t) noexcept { s.wake(t); }
@@ -126,21 +126,21 @@ std::int64_t virtual_now(const scope& s) noexcept { return s.now(); }
 void arm(scope& s, timer_event& e, std::int64_t deadline) { s.arm(e, deadline); }
 bool disarm(scope& s, timer_event& e) noexcept { return s.disarm(e); }
 
-void panic(scope* s, const std::string& message, const std::source_location& site) {
+void panic(scope* s, const std::string& message, const weft::source_location& site) {
   if (s == nullptr) throw usage_error(message);
   s->panic(message, site);
 }
 
-void spawn(scope& s, std::string name, task_fn fn, const std::source_location& site) {
+void spawn(scope& s, std::string name, task_fn fn, const weft::source_location& site) {
   s.spawn(std::move(name), std::move(fn), site);
 }
-void spawn_from_event(scope& s, std::string name, task_fn fn, const std::source_location& site) {
+void spawn_from_event(scope& s, std::string name, task_fn fn, const weft::source_location& site) {
   s.spawn_detached(std::move(name), std::move(fn), site);
 }
-std::uint64_t scope_choose(scope& s, std::uint64_t n, const std::source_location& site) {
+std::uint64_t scope_choose(scope& s, std::uint64_t n, const weft::source_location& site) {
   return s.choose(n, site);
 }
-void scope_yield(scope& s, const std::source_location& site) {
+void scope_yield(scope& s, const weft::source_location& site) {
   if (s.tearing_down()) return;
   s.step(op_kind::yield, nullptr, site);
 }
@@ -164,7 +164,7 @@ scope::~scope() {
 }
 
 void scope::register_object(object_header& h, object_kind kind,
-                            const std::source_location& site) noexcept {
+                            const weft::source_location& site) noexcept {
   h.owner = this;
   h.generation = generation_;
   h.id = ++next_object_id_;
@@ -201,7 +201,7 @@ void scope::run_execution(const std::function<void()>& body) {
   current_ = nullptr;
 
   tls_scope = this;
-  const std::source_location body_site = std::source_location::current();
+  const weft::source_location body_site = weft::source_location::current();
   task* body_task = create_task("main", task_fn([&body] { body(); }), body_site);
   body_task->spawn_site = body_site;
   if (task* first = choose_next()) {
@@ -213,7 +213,7 @@ void scope::run_execution(const std::function<void()>& body) {
   tls_scope = nullptr;
 }
 
-task* scope::create_task(std::string name, task_fn fn, const std::source_location& site) {
+task* scope::create_task(std::string name, task_fn fn, const weft::source_location& site) {
   const auto id = static_cast<task_id>(tasks_.size());
   if (id == pool_.size()) pool_.push_back(std::make_unique<task>());
   task* t = pool_[id].get();
@@ -240,7 +240,7 @@ task* scope::create_task(std::string name, task_fn fn, const std::source_locatio
   return t;
 }
 
-void scope::spawn(std::string name, task_fn fn, const std::source_location& site) {
+void scope::spawn(std::string name, task_fn fn, const weft::source_location& site) {
   if (tearing_down_) return;  // the closure is destroyed here; nothing new starts in teardown
   if (live_ >= opts_.max_live_tasks) {
     // Name the spawn site responsible for most live tasks (std::map: deterministic order).
@@ -273,7 +273,7 @@ void scope::spawn(std::string name, task_fn fn, const std::source_location& site
   step(op_kind::spawn, nullptr, site);
 }
 
-void scope::spawn_detached(std::string name, task_fn fn, const std::source_location& site) {
+void scope::spawn_detached(std::string name, task_fn fn, const weft::source_location& site) {
   if (tearing_down_ || failure_.kind != failure_kind::none) return;
   create_task(std::move(name), std::move(fn), site);
 }
@@ -346,7 +346,7 @@ void scope::wake(task* t) noexcept {
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
 }
 
-void scope::record_step(op_kind op, const object_header* obj, const std::source_location& site,
+void scope::record_step(op_kind op, const object_header* obj, const weft::source_location& site,
                         bool blocks) {
   step_record& r = tail_[tail_count_ % tail_size];
   r.step = steps_;
@@ -359,7 +359,7 @@ void scope::record_step(op_kind op, const object_header* obj, const std::source_
   ++tail_count_;
 }
 
-void scope::step(op_kind op, const object_header* obj, const std::source_location& site) {
+void scope::step(op_kind op, const object_header* obj, const weft::source_location& site) {
   if (tearing_down_) return;
   task* self = current_;
   self->op = op;
@@ -370,7 +370,7 @@ void scope::step(op_kind op, const object_header* obj, const std::source_locatio
   if (next != self) switch_to(next);
 }
 
-bool scope::park(op_kind op, const object_header* obj, const std::source_location& site) {
+bool scope::park(op_kind op, const object_header* obj, const weft::source_location& site) {
   if (tearing_down_) return false;
   task* self = current_;
   self->op = op;
@@ -402,7 +402,7 @@ void scope::switch_to(task* next) {
   }
 }
 
-std::uint64_t scope::choose(std::uint64_t n, const std::source_location& site) {
+std::uint64_t scope::choose(std::uint64_t n, const weft::source_location& site) {
   if (n == 0) panic("weft::choose(0): n must be at least 1", site);
   if (tearing_down_) return 0;
   step(op_kind::choose, nullptr, site);
@@ -621,7 +621,7 @@ void scope::report_failure(failure_kind kind, std::string headline, std::string 
   failure_.evidence = std::move(evidence);
 }
 
-void scope::panic(const std::string& message, const std::source_location& site) {
+void scope::panic(const std::string& message, const weft::source_location& site) {
   task* t = current_;
   report_failure(failure_kind::panic, message,
                  "  in task \"" + (t != nullptr ? task_label(t->id) : std::string("?")) +

@@ -7,7 +7,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 #include <string>
 #include <vector>
 
@@ -44,14 +44,14 @@ struct task {
   bool unwind_safe = true;   // suspended where throwing task_unwind is allowed
   bool in_cleanup = false;   // destroying its closure (a destructor: never throw into it)
   std::string name;   // empty: shown as "task-<id>"
-  std::source_location spawn_site;
+  weft::source_location spawn_site;
   scope* owner = nullptr;
   task_fn fn;
   fiber fib;
   // The operation the task is about to perform or is blocked in (for reports and strategies).
   op_kind op = op_kind::start;
   const object_header* op_object = nullptr;
-  std::source_location op_site;
+  weft::source_location op_site;
   sleep_event sleep;
   std::uint64_t teardown_steps = 0;
 };
@@ -71,7 +71,7 @@ struct step_record {
   object_kind object = object_kind::none;
   std::uint32_t object_id = 0;
   bool blocks = false;  // the task parked here
-  std::source_location site;
+  weft::source_location site;
 };
 
 class scope {
@@ -94,18 +94,18 @@ class scope {
   void set_replay(replay_strategy* r) noexcept { replay_ = r; }
 
   // --- hooks used by primitives (see weft/detail/runtime.hpp) ---------------------------
-  void step(op_kind op, const object_header* obj, const std::source_location& site);
-  bool park(op_kind op, const object_header* obj, const std::source_location& site);
+  void step(op_kind op, const object_header* obj, const weft::source_location& site);
+  bool park(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;
-  void spawn(std::string name, task_fn fn, const std::source_location& site);
-  void spawn_detached(std::string name, task_fn fn, const std::source_location& site);
-  std::uint64_t choose(std::uint64_t n, const std::source_location& site);
+  void spawn(std::string name, task_fn fn, const weft::source_location& site);
+  void spawn_detached(std::string name, task_fn fn, const weft::source_location& site);
+  std::uint64_t choose(std::uint64_t n, const weft::source_location& site);
   std::uint64_t explored_choice(std::uint64_t n);
-  [[noreturn]] void panic(const std::string& message, const std::source_location& site);
+  [[noreturn]] void panic(const std::string& message, const weft::source_location& site);
   /// Records a failure found in user code (e.g. a failed assertion) without unwinding: the
   /// execution ends at the running task's next scheduling point.
   void report_failure(failure_kind kind, std::string headline, std::string evidence);
-  void register_object(object_header& h, object_kind kind, const std::source_location& site) noexcept;
+  void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept;
 
   task* running() const noexcept { return current_; }
   bool tearing_down() const noexcept { return tearing_down_; }
@@ -122,13 +122,13 @@ class scope {
  private:
   static void task_entry(void* arg);
   [[noreturn]] void finish_running_task(std::exception_ptr error, bool unwound);
-  task* create_task(std::string name, task_fn fn, const std::source_location& site);
+  task* create_task(std::string name, task_fn fn, const weft::source_location& site);
   task* choose_next();
   std::size_t decide_pick();
   std::uint64_t decide_choose(std::uint64_t n);
   bool check_replay();
   void switch_to(task* next);
-  void record_step(op_kind op, const object_header* obj, const std::source_location& site,
+  void record_step(op_kind op, const object_header* obj, const weft::source_location& site,
                    bool blocks = false);
   void fire_next_timer();
   bool has_wakeful_timer();

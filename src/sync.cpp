@@ -7,7 +7,7 @@ namespace weft {
 
 // --- mutex ---------------------------------------------------------------------------------
 
-void mutex::lock(std::source_location site) {
+void mutex::lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::lock");
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
@@ -33,7 +33,7 @@ void mutex::lock(std::source_location site) {
   }
 }
 
-bool mutex::try_lock(std::source_location site) {
+bool mutex::try_lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::try_lock");
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
@@ -47,7 +47,7 @@ bool mutex::try_lock(std::source_location site) {
   return state_.compare_exchange_strong(c, 1, std::memory_order_acquire);
 }
 
-void mutex::unlock(std::source_location site) {
+void mutex::unlock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::unlock");
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
@@ -74,7 +74,7 @@ void mutex::unlock(std::source_location site) {
 
 // --- wait_group ----------------------------------------------------------------------------
 
-void wait_group::add(int delta, std::source_location site) {
+void wait_group::add(int delta, weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "wait_group::add");
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
@@ -101,7 +101,7 @@ void wait_group::add(int delta, std::source_location site) {
   if (counter_ == 0) zero_.notify_all();
 }
 
-void wait_group::wait(std::source_location site) {
+void wait_group::wait(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "wait_group::wait");
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;

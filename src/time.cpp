@@ -19,7 +19,7 @@ clock::time_point clock::now() noexcept {
       std::chrono::steady_clock::now().time_since_epoch()));
 }
 
-void sleep_until(clock::time_point t, std::source_location site) {
+void sleep_until(clock::time_point t, weft::source_location site) {
   detail::scope* s = detail::current_scope();
   if (s == nullptr) {
     auto remaining = t - clock::now();
@@ -37,7 +37,7 @@ void sleep_until(clock::time_point t, std::source_location site) {
   if (!s->park(detail::op_kind::sleep, nullptr, site)) s->disarm(self->sleep);
 }
 
-void sleep_for(clock::duration d, std::source_location site) {
+void sleep_for(clock::duration d, weft::source_location site) {
   if (detail::scope* s = detail::current_scope()) {
     if (d <= clock::duration::zero()) {
       if (!s->tearing_down()) s->step(detail::op_kind::sleep, nullptr, site);
@@ -57,16 +57,16 @@ std::uint64_t production_choose(std::uint64_t n) {
   return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
 }
 
-void panic_send_on_closed(scope* s, const object_header& h, const std::source_location& site) {
+void panic_send_on_closed(scope* s, const object_header& h, const weft::source_location& site) {
   panic(s, "chan::send: send on closed channel " + describe(h), site);
 }
 
 void panic_select_send_on_closed(scope* s, const object_header& h,
-                                 const std::source_location& site) {
+                                 const weft::source_location& site) {
   panic(s, "select: send on closed channel " + describe(h), site);
 }
 
-void panic_close_of_closed(scope* s, const object_header& h, const std::source_location& site) {
+void panic_close_of_closed(scope* s, const object_header& h, const weft::source_location& site) {
   panic(s, "chan::close: close of closed channel " + describe(h), site);
 }
 

@@ -26,7 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 #include <utility>
 #include <vector>
 
@@ -52,7 +52,7 @@ struct chan_state {
   wait_queue sendq;  // parked senders: slot is T*
   std::mutex mutex;
 
-  chan_state(std::size_t cap, const std::source_location& site) : capacity(cap), slots(cap) {
+  chan_state(std::size_t cap, const weft::source_location& site) : capacity(cap), slots(cap) {
     register_object(header, object_kind::channel, site);
   }
 
@@ -136,9 +136,9 @@ struct chan_state {
 };
 
 [[noreturn]] void panic_send_on_closed(scope* s, const object_header& h,
-                                       const std::source_location& site);
+                                       const weft::source_location& site);
 [[noreturn]] void panic_close_of_closed(scope* s, const object_header& h,
-                                        const std::source_location& site);
+                                        const weft::source_location& site);
 
 }  // namespace detail
 
@@ -148,14 +148,14 @@ class chan {
   using value_type = T;
 
   /// An unbuffered channel: each send waits for a receiver.
-  explicit chan(std::source_location site = std::source_location::current())
+  explicit chan(weft::source_location site = weft::source_location::current())
       : state_(std::make_shared<detail::chan_state<T>>(0, site)) {}
   /// A buffered channel holding up to `capacity` values (0 is unbuffered).
-  explicit chan(std::size_t capacity, std::source_location site = std::source_location::current())
+  explicit chan(std::size_t capacity, weft::source_location site = weft::source_location::current())
       : state_(std::make_shared<detail::chan_state<T>>(capacity, site)) {}
 
   /// Sends `value`, blocking until it is received or buffered. Panics if the channel is closed.
-  void send(T value, std::source_location site = std::source_location::current()) const {
+  void send(T value, weft::source_location site = weft::source_location::current()) const {
     auto& st = *state_;
     detail::scope* s = detail::check_use(st.header, "chan::send");
     if (s != nullptr) {
@@ -194,7 +194,7 @@ class chan {
 
   /// Receives a value, blocking until one is available; std::nullopt once the channel is closed
   /// and drained.
-  std::optional<T> recv(std::source_location site = std::source_location::current()) const {
+  std::optional<T> recv(weft::source_location site = weft::source_location::current()) const {
     auto& st = *state_;
     std::optional<T> out;
     detail::scope* s = detail::check_use(st.header, "chan::recv");
@@ -225,7 +225,7 @@ class chan {
 
   /// Closes the channel: receivers drain what is buffered and then get std::nullopt; parked
   /// senders panic. Closing twice panics.
-  void close(std::source_location site = std::source_location::current()) const {
+  void close(weft::source_location site = weft::source_location::current()) const {
     auto& st = *state_;
     detail::scope* s = detail::check_use(st.header, "chan::close");
     if (s != nullptr) {

@@ -16,7 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 
 #include "weft/detail/runtime.hpp"
 #include "weft/detail/wait_queue.hpp"
@@ -25,15 +25,15 @@ namespace weft {
 
 class mutex {
  public:
-  explicit mutex(std::source_location site = std::source_location::current()) {
+  explicit mutex(weft::source_location site = weft::source_location::current()) {
     detail::register_object(header_, detail::object_kind::mutex, site);
   }
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
 
-  void lock(std::source_location site = std::source_location::current());
-  bool try_lock(std::source_location site = std::source_location::current());
-  void unlock(std::source_location site = std::source_location::current());
+  void lock(weft::source_location site = weft::source_location::current());
+  bool try_lock(weft::source_location site = weft::source_location::current());
+  void unlock(weft::source_location site = weft::source_location::current());
 
   const detail::object_header& header() const noexcept { return header_; }
 

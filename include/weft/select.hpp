@@ -29,7 +29,7 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -53,7 +53,7 @@ struct recv_case {
   chan<T> ch;
   F fn;
   std::optional<T> slot;
-  std::source_location site;
+  weft::source_location site;
   static constexpr bool is_default = false;
 };
 
@@ -62,14 +62,14 @@ struct send_case {
   chan<T> ch;
   T value;
   F fn;
-  std::source_location site;
+  weft::source_location site;
   static constexpr bool is_default = false;
 };
 
 template <class F>
 struct default_case {
   F fn;
-  std::source_location site;
+  weft::source_location site;
   static constexpr bool is_default = true;
 };
 
@@ -180,7 +180,7 @@ template <class T, class F>
 constexpr bool is_send_case<send_case<T, F>> = true;
 
 [[noreturn]] void panic_select_send_on_closed(scope* s, const object_header& h,
-                                              const std::source_location& site);
+                                              const weft::source_location& site);
 
 template <std::size_t I = 0, class Tuple, class Fn>
 void visit_at(Tuple& t, std::size_t index, Fn&& fn) {
@@ -193,14 +193,14 @@ void visit_at(Tuple& t, std::size_t index, Fn&& fn) {
   }
 }
 
-inline std::source_location first_site() noexcept { return std::source_location::current(); }
+inline weft::source_location first_site() noexcept { return weft::source_location::current(); }
 template <class C, class... Rest>
-std::source_location first_site(const C& c, const Rest&...) noexcept {
+weft::source_location first_site(const C& c, const Rest&...) noexcept {
   return c.site;
 }
 
 template <class... Cases>
-std::size_t select_impl(const std::source_location& site, Cases&... cases) {
+std::size_t select_impl(const weft::source_location& site, Cases&... cases) {
   constexpr std::size_t n = sizeof...(Cases);
   constexpr std::size_t defaults = (static_cast<std::size_t>(Cases::is_default) + ... + 0);
   static_assert(defaults <= 1, "weft::select: at most one on_default case");
@@ -348,7 +348,7 @@ std::size_t select_impl(const std::source_location& site, Cases&... cases) {
 /// A receive case: fn(std::optional<T>) gets the value, or std::nullopt if ch is closed.
 template <class T, class F = detail::no_handler>
 detail::recv_case<T, std::decay_t<F>> on_recv(
-    chan<T> ch, F&& fn = {}, std::source_location site = std::source_location::current()) {
+    chan<T> ch, F&& fn = {}, weft::source_location site = weft::source_location::current()) {
   return {std::move(ch), std::forward<F>(fn), std::nullopt, site};
 }
 
@@ -356,14 +356,14 @@ detail::recv_case<T, std::decay_t<F>> on_recv(
 template <class T, class V, class F = detail::no_handler>
 detail::send_case<T, std::decay_t<F>> on_send(
     chan<T> ch, V&& value, F&& fn = {},
-    std::source_location site = std::source_location::current()) {
+    weft::source_location site = weft::source_location::current()) {
   return {std::move(ch), T(std::forward<V>(value)), std::forward<F>(fn), site};
 }
 
 /// The default case: taken when no other case is ready.
 template <class F = detail::no_handler>
 detail::default_case<std::decay_t<F>> on_default(
-    F&& fn = {}, std::source_location site = std::source_location::current()) {
+    F&& fn = {}, weft::source_location site = weft::source_location::current()) {
   return {std::forward<F>(fn), site};
 }
 

@@ -25,7 +25,7 @@
 #pragma once
 
 #include <cstdint>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 #include <string>
 #include <thread>
 #include <utility>
@@ -36,13 +36,13 @@
 namespace weft {
 
 namespace detail {
-void spawn(scope& s, std::string name, task_fn fn, const std::source_location& site);
+void spawn(scope& s, std::string name, task_fn fn, const weft::source_location& site);
 /// Creates a task without a scheduling point: for engine callbacks that run between steps
 /// (a timer firing, e.g. after_func), where no task may switch.
-void spawn_from_event(scope& s, std::string name, task_fn fn, const std::source_location& site);
+void spawn_from_event(scope& s, std::string name, task_fn fn, const weft::source_location& site);
 std::uint64_t production_choose(std::uint64_t n);
-std::uint64_t scope_choose(scope& s, std::uint64_t n, const std::source_location& site);
-void scope_yield(scope& s, const std::source_location& site);
+std::uint64_t scope_choose(scope& s, std::uint64_t n, const weft::source_location& site);
+void scope_yield(scope& s, const weft::source_location& site);
 }  // namespace detail
 
 /// True inside a deterministic scope (while a weft::explore / run / check execution runs).
@@ -50,7 +50,7 @@ inline bool in_scope() noexcept { return detail::current_scope() != nullptr; }
 
 /// Starts `fn` as a new named task; names appear in reports.
 template <class F>
-void go(std::string name, F&& fn, std::source_location site = std::source_location::current()) {
+void go(std::string name, F&& fn, weft::source_location site = weft::source_location::current()) {
   if (detail::scope* s = detail::current_scope()) {
     detail::spawn(*s, std::move(name), detail::task_fn(std::forward<F>(fn)), site);
   } else {
@@ -60,12 +60,12 @@ void go(std::string name, F&& fn, std::source_location site = std::source_locati
 
 /// Starts `fn` as a new task (named "task-N" in reports, N its creation index).
 template <class F>
-void go(F&& fn, std::source_location site = std::source_location::current()) {
+void go(F&& fn, weft::source_location site = weft::source_location::current()) {
   go(std::string{}, std::forward<F>(fn), site);
 }
 
 /// A bare scheduling point (std::this_thread::yield outside a scope).
-inline void yield(std::source_location site = std::source_location::current()) {
+inline void yield(weft::source_location site = weft::source_location::current()) {
   if (detail::scope* s = detail::current_scope()) {
     detail::scope_yield(*s, site);
   } else {
@@ -77,7 +77,7 @@ inline void yield(std::source_location site = std::source_location::current()) {
 /// choice is recorded in the schedule (so replays repeat it); outside, uniformly random.
 /// Misuse: n == 0 is a usage_error (a panic inside a scope).
 inline std::uint64_t choose(std::uint64_t n,
-                            std::source_location site = std::source_location::current()) {
+                            weft::source_location site = weft::source_location::current()) {
   if (detail::scope* s = detail::current_scope()) return detail::scope_choose(*s, n, site);
   return detail::production_choose(n);
 }

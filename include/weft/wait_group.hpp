@@ -17,7 +17,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 
 #include "weft/detail/runtime.hpp"
 #include "weft/detail/wait_queue.hpp"
@@ -26,18 +26,18 @@ namespace weft {
 
 class wait_group {
  public:
-  explicit wait_group(std::source_location site = std::source_location::current()) {
+  explicit wait_group(weft::source_location site = weft::source_location::current()) {
     detail::register_object(header_, detail::object_kind::wait_group, site);
   }
   wait_group(const wait_group&) = delete;
   wait_group& operator=(const wait_group&) = delete;
 
   /// Adds `delta` (may be negative) to the counter; at zero every waiter is released.
-  void add(int delta, std::source_location site = std::source_location::current());
+  void add(int delta, weft::source_location site = weft::source_location::current());
   /// add(-1).
-  void done(std::source_location site = std::source_location::current()) { add(-1, site); }
+  void done(weft::source_location site = weft::source_location::current()) { add(-1, site); }
   /// Blocks until the counter is zero.
-  void wait(std::source_location site = std::source_location::current());
+  void wait(weft::source_location site = weft::source_location::current());
 
   const detail::object_header& header() const noexcept { return header_; }
 

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <source_location>
+#include "weft/detail/source_location.hpp"
 #include <string>
 
 namespace weft::detail {
@@ -84,7 +84,7 @@ struct object_header {
   std::uint32_t id = 0;          // creation order within the execution: deterministic
   object_kind kind = object_kind::none;
   task_id holder = no_task;  // for locks: the task that holds it (shown in reports)
-  std::source_location created;
+  weft::source_location created;
 };
 
 /// The engine driving this thread, or null outside any deterministic scope. A scope is current
@@ -93,7 +93,7 @@ struct object_header {
 scope* current_scope() noexcept;
 
 /// Registers a new primitive: inside a scope it belongs to the running execution.
-void register_object(object_header& h, object_kind kind, const std::source_location& site) noexcept;
+void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept;
 
 /// Checks that `h` may be used from here, returning the scope (null in production mode). Using a
 /// scope object outside its execution, or a production object inside a scope, is a panic inside
@@ -101,11 +101,11 @@ void register_object(object_header& h, object_kind kind, const std::source_locat
 scope* check_use(const object_header& h, const char* api);
 
 /// A scheduling point: the running task announces `op` on `obj`; the strategy may switch tasks.
-void step(scope& s, op_kind op, const object_header* obj, const std::source_location& site);
+void step(scope& s, op_kind op, const object_header* obj, const weft::source_location& site);
 
 /// Blocks the running task until `wake` is called for it. Returns false when the execution is
 /// being torn down instead (the caller then returns without completing the operation).
-bool park(scope& s, op_kind op, const object_header* obj, const std::source_location& site);
+bool park(scope& s, op_kind op, const object_header* obj, const weft::source_location& site);
 
 /// An explored choice in [0, n) that is not itself a scheduling point (e.g. which ready select
 /// case runs); recorded in the schedule like every choice.
@@ -123,7 +123,7 @@ bool tearing_down(const scope& s) noexcept;
 
 /// A Go-style panic in the running task: the execution fails with kind `panic` and `message`,
 /// and the task is unwound. Outside a scope (s == nullptr) it throws weft::usage_error instead.
-[[noreturn]] void panic(scope* s, const std::string& message, const std::source_location& site);
+[[noreturn]] void panic(scope* s, const std::string& message, const weft::source_location& site);
 
 /// Something that happens at a virtual instant: a sleep ending, a timer firing. Armed events sit
 /// in the engine's timer heap until their deadline; the clock jumps from deadline to deadline.
@@ -150,6 +150,6 @@ bool disarm(scope& s, timer_event& e) noexcept;
 /// "chan#3 (created at file.cpp:12)" for messages.
 std::string describe(const object_header& h);
 /// "file.cpp:12" (basename and line): stable across machines and runs.
-std::string format_site(const std::source_location& site);
+std::string format_site(const weft::source_location& site);
 
 }  // namespace weft::detail
