@@ -147,6 +147,45 @@ void scope_yield(scope& s, const weft::source_location& site) {
 
 void sleep_event::fire(scope& s) { s.wake(sleeper); }
 
+// --- happens-before -------------------------------------------------------------------------
+//
+// Vector clocks along the edges of Go's memory model: every task's clock has its own component
+// as its current epoch; releasing publishes the clock into a sync object's clock and starts a new
+// epoch (so later accesses are not covered by that release); acquiring joins a sync object's
+// clock into the task's. An access is ordered after another iff the other's epoch is <= the
+// accessing task's component for the other task.
+
+void hb_acquire(scope& s, const vector_clock& c, task* t) {
+  if (!s.detecting_races() || t == nullptr) return;
+  t->clock.join(c);
+}
+
+void hb_release(scope& s, vector_clock& c, task* t) {
+  if (!s.detecting_races() || t == nullptr) return;
+  c.join(t->clock);
+  t->clock.tick(t->id);
+}
+
+void hb_acquire_release(scope& s, vector_clock& c, task* t) {
+  if (!s.detecting_races() || t == nullptr) return;
+  t->clock.join(c);
+  c.join(t->clock);
+  t->clock.tick(t->id);
+}
+
+void hb_rendezvous(scope& s, task* a, task* b) {
+  if (!s.detecting_races() || a == nullptr || b == nullptr) return;
+  a->clock.join(b->clock);
+  b->clock.join(a->clock);
+  a->clock.tick(a->id);
+  b->clock.tick(b->id);
+}
+
+void check_access(scope& s, access_history& history, const object_header& h, bool write,
+                  const weft::source_location& site) {
+  if (s.detecting_races()) s.check_access(history, h, write, site);
+}
+
 // --- scope -------------------------------------------------------------------------------
 
 scope::scope(const options& opts, strategy& strat)
@@ -233,6 +272,13 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   t->sleep.sleeper = t;
   t->sleep.armed_seq = 0;
   t->teardown_steps = 0;
+  // go: everything the parent did so far happens before the child's first step.
+  t->clock.clear();
+  if (current_ != nullptr && opts_.detect_races) {
+    t->clock.join(current_->clock);
+    current_->clock.tick(current_->id);
+  }
+  t->clock.tick(id);
   fiber_create(t->fib, stacks_.acquire(), &scope::task_entry, t);
   tasks_.push_back(t);
   runnable_.push_back(id);  // ids grow, so runnable_ stays sorted
@@ -631,6 +677,76 @@ void scope::panic(const std::string& message, const weft::source_location& site)
   // panic, this cannot be recovered from.
   std::fprintf(stderr, "weft: panic while unwinding: %s\n", message.c_str());
   std::abort();
+}
+
+void scope::check_access(access_history& history, const object_header& h, bool write,
+                         const weft::source_location& site) {
+  task* t = current_;
+  if (t == nullptr || tearing_down_ || failure_.kind != failure_kind::none) return;
+  if (history.generation != generation_) {  // first access in this execution
+    history = access_history{};
+    history.generation = generation_;
+  }
+  const vector_clock& now = t->clock;
+  const access_record mine{t->id, now.get(t->id), steps_, site};
+  auto unordered = [&](const access_record& earlier) {
+    return earlier.task != no_task && earlier.task != t->id &&
+           earlier.epoch > now.get(earlier.task);
+  };
+  auto race = [&](const access_record& earlier, bool earlier_write) {
+    auto line = [&](const access_record& a, bool is_write) {
+      return std::string("  ") + (is_write ? "write" : "read") + " by task \"" +
+             task_label(a.task) + "\" at " + format_site(a.site) + " (step " +
+             std::to_string(a.step) + ")\n";
+    };
+    report_failure(
+        failure_kind::data_race,
+        describe(h) + " is " + (earlier_write ? "written" : "read") + " by task \"" +
+            task_label(earlier.task) + "\" and " + (write ? "written" : "read") + " by task \"" +
+            task_label(t->id) + "\" with no happens-before order between them",
+        line(earlier, earlier_write) + line(mine, write) +
+            "  nothing orders the two accesses (no channel operation, lock, wait group, once, "
+            "atomic or other synchronization connects them), so another schedule can run them "
+            "in either order or at the same time, whether or not this one did\n");
+  };
+  if (unordered(history.write)) {
+    race(history.write, true);
+    return;
+  }
+  if (!write) {
+    if (history.shared) {
+      for (access_record& r : history.reads) {
+        if (r.task == t->id) {
+          r = mine;
+          return;
+        }
+      }
+      history.reads.push_back(mine);
+    } else if (unordered(history.read)) {
+      history.shared = true;  // concurrent readers: keep one epoch per reader
+      history.reads.clear();
+      history.reads.push_back(history.read);
+      history.reads.push_back(mine);
+    } else {
+      history.read = mine;
+    }
+    return;
+  }
+  if (history.shared) {
+    for (const access_record& r : history.reads) {
+      if (unordered(r)) {
+        race(r, false);
+        return;
+      }
+    }
+  } else if (unordered(history.read)) {
+    race(history.read, false);
+    return;
+  }
+  history.shared = false;
+  history.reads.clear();
+  history.read = access_record{};
+  history.write = mine;
 }
 
 void scope::teardown() {

@@ -54,6 +54,7 @@ struct task {
   weft::source_location op_site;
   sleep_event sleep;
   std::uint64_t teardown_steps = 0;
+  vector_clock clock;  // happens-before: clock[id] is this task's current epoch
 };
 
 /// A failure found in user code (the first one of an execution wins).
@@ -94,6 +95,9 @@ class scope {
   void set_replay(replay_strategy* r) noexcept { replay_ = r; }
 
   // --- hooks used by primitives (see weft/detail/runtime.hpp) ---------------------------
+  bool detecting_races() const noexcept { return opts_.detect_races; }
+  void check_access(access_history& history, const object_header& h, bool write,
+                    const weft::source_location& site);
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;

@@ -114,7 +114,7 @@ constexpr const char* known_variables[] = {
     "WEFT_MAX_LIVE_TASKS", "WEFT_JOBS",      "WEFT_TIME_POLICY",    "WEFT_TOTAL_SHARDS",
     "WEFT_SHARD_INDEX", "WEFT_STACK_SIZE",   "WEFT_GUARD_PAGES",    "WEFT_UNFAIR_STEPS",
     "WEFT_FAILURE_DIR", "WEFT_TRACE",        "WEFT_TRACE_ALL",      "WEFT_SHRINK_BUDGET",
-    "WEFT_PROGRESS_STEPS", "WEFT_QUIET",
+    "WEFT_PROGRESS_STEPS", "WEFT_QUIET",     "WEFT_RACE_DETECTION",
 };
 
 void warn_unknown_variables() {
@@ -175,9 +175,15 @@ options options::from_env(options o) {
     o.pct_depth = static_cast<int>(n);
   }
   if (const char* v = env("WEFT_PREEMPTION_BOUND")) {
-    std::uint64_t n = parse_u64("WEFT_PREEMPTION_BOUND", v, 0, "a number of preemptions (0 to 1000)");
-    if (n > 1000) bad_env("WEFT_PREEMPTION_BOUND", v, "a number of preemptions (0 to 1000)");
-    o.preemption_bound = static_cast<int>(n);
+    const std::string s = v;
+    const std::string accepted = "a number of preemptions (0 to 1000), or -1 / unbounded";
+    if (s == "-1" || s == "unbounded") {
+      o.preemption_bound = -1;
+    } else {
+      std::uint64_t n = parse_u64("WEFT_PREEMPTION_BOUND", s, 0, accepted);
+      if (n > 1000) bad_env("WEFT_PREEMPTION_BOUND", s, accepted);
+      o.preemption_bound = static_cast<int>(n);
+    }
   }
   if (const char* v = env("WEFT_REPLAY")) {
     std::string s = v;
@@ -240,11 +246,22 @@ options options::from_env(options o) {
     }
   }
   if (const char* v = env("WEFT_STACK_SIZE")) o.stack_size = parse_size("WEFT_STACK_SIZE", v);
+  if (const char* v = env("WEFT_UNFAIR_STEPS")) {
+    o.unfair_steps = parse_u64("WEFT_UNFAIR_STEPS", v, 0,
+                               "a number of scheduling decisions before fair scheduling (0 = "
+                               "fair from the start)");
+  }
   if (const char* v = env("WEFT_GUARD_PAGES")) {
     std::string s = v;
     if (s == "1" || s == "on" || s == "true") o.guard_pages = true;
     else if (s == "0" || s == "off" || s == "false") o.guard_pages = false;
     else bad_env("WEFT_GUARD_PAGES", s, "1 or 0");
+  }
+  if (const char* v = env("WEFT_RACE_DETECTION")) {
+    std::string s = v;
+    if (s == "1" || s == "on" || s == "true") o.detect_races = true;
+    else if (s == "0" || s == "off" || s == "false") o.detect_races = false;
+    else bad_env("WEFT_RACE_DETECTION", s, "1 or 0");
   }
   return o;
 }

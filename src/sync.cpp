@@ -16,6 +16,7 @@ void mutex::lock(weft::source_location site) {
     if (!locked_) {
       locked_ = true;
       header_.holder = detail::id_of(self);
+      detail::hb_acquire(*s, header_.clock, self);  // unlock happens before the next lock
       return;
     }
     detail::waiter w;
@@ -41,6 +42,7 @@ bool mutex::try_lock(weft::source_location site) {
     if (locked_) return false;
     locked_ = true;
     header_.holder = detail::id_of(detail::running_task(*s));
+    detail::hb_acquire(*s, header_.clock, detail::running_task(*s));
     return true;
   }
   std::uint32_t c = 0;
@@ -55,8 +57,10 @@ void mutex::unlock(weft::source_location site) {
     if (!locked_) {
       detail::panic(s, "mutex::unlock: unlock of unlocked " + detail::describe(header_), site);
     }
+    detail::hb_release(*s, header_.clock, detail::running_task(*s));
     if (detail::waiter* w = waiters_.pop_claimable()) {
       header_.holder = detail::id_of(w->owner);  // direct hand-off, FIFO
+      detail::hb_acquire(*s, header_.clock, w->owner);
       detail::wake(*s, w->owner);
     } else {
       locked_ = false;
@@ -87,8 +91,13 @@ void wait_group::add(int delta, weft::source_location site) {
                     site);
     }
     counter_ += delta;
+    // done happens before the wait it releases (Go: "Done synchronizes before Wait returns").
+    if (delta < 0) detail::hb_release(*s, header_.clock, detail::running_task(*s));
     if (counter_ == 0) {
-      while (detail::waiter* w = waiters_.pop_claimable()) detail::wake(*s, w->owner);
+      while (detail::waiter* w = waiters_.pop_claimable()) {
+        detail::hb_acquire(*s, header_.clock, w->owner);
+        detail::wake(*s, w->owner);
+      }
     }
     return;
   }
@@ -106,7 +115,10 @@ void wait_group::wait(weft::source_location site) {
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::wg_wait, &header_, site);
-    if (counter_ == 0) return;
+    if (counter_ == 0) {
+      detail::hb_acquire(*s, header_.clock, detail::running_task(*s));
+      return;
+    }
     detail::waiter w;
     w.owner = detail::running_task(*s);
     waiters_.push_back(w);

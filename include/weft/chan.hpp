@@ -51,9 +51,24 @@ struct chan_state {
   wait_queue recvq;  // parked receivers: slot is std::optional<T>*
   wait_queue sendq;  // parked senders: slot is T*
   std::mutex mutex;
+  // Happens-before (scope mode only). A buffer slot is released into by whoever fills or empties
+  // it and acquired by the next one to use it, which yields both Go rules: a send happens before
+  // the receive that gets its value, and the k-th receive before the (k+C)-th send completes.
+  std::vector<vector_clock> slot_clocks;
+  vector_clock close_clock;  // close happens before every receive that observes it
 
   chan_state(std::size_t cap, const weft::source_location& site) : capacity(cap), slots(cap) {
     register_object(header, object_kind::channel, site);
+    if (header.owner != nullptr) slot_clocks.resize(cap);
+  }
+
+  task* running() const noexcept { return running_task(*header.owner); }
+  // Happens-before edges; scope mode only (production code has the real memory model).
+  void sync_slot(std::size_t index, task* t) {
+    if (header.owner != nullptr) hb_acquire_release(*header.owner, slot_clocks[index], t);
+  }
+  void sync_rendezvous(task* other) {
+    if (header.owner != nullptr) hb_rendezvous(*header.owner, running(), other);
   }
 
   void wake_waiter(waiter* w) noexcept {
@@ -64,11 +79,15 @@ struct chan_state {
     }
   }
 
-  void push(T&& v) {
-    slots[(head + count) % capacity].emplace(std::move(v));
+  /// Appends a value sent by `sender` (the running task, or a parked sender being completed).
+  void push(T&& v, task* sender) {
+    const std::size_t tail = (head + count) % capacity;
+    sync_slot(tail, sender);
+    slots[tail].emplace(std::move(v));
     ++count;
   }
   T pop() {
+    if (header.owner != nullptr) sync_slot(head, running());
     T v = std::move(*slots[head]);
     slots[head].reset();
     head = (head + 1) % capacity;
@@ -82,19 +101,21 @@ struct chan_state {
     if (count > 0) {
       out.emplace(pop());
       if (waiter* w = sendq.pop_claimable()) {
-        push(std::move(*static_cast<T*>(w->slot)));
+        push(std::move(*static_cast<T*>(w->slot)), w->owner);
         w->completed = true;
         wake_waiter(w);
       }
       return true;
     }
     if (waiter* w = sendq.pop_claimable()) {
+      if (header.owner != nullptr) sync_rendezvous(w->owner);
       out.emplace(std::move(*static_cast<T*>(w->slot)));
       w->completed = true;
       wake_waiter(w);
       return true;
     }
     if (closed) {
+      if (header.owner != nullptr) hb_acquire(*header.owner, close_clock, running());
       out.reset();
       return true;
     }
@@ -106,13 +127,14 @@ struct chan_state {
   /// Completes a send if possible (the caller checked `closed`). False: the sender must wait.
   bool try_send(T& value) {
     if (waiter* w = recvq.pop_claimable()) {
+      if (header.owner != nullptr) sync_rendezvous(w->owner);
       static_cast<std::optional<T>*>(w->slot)->emplace(std::move(value));
       w->completed = true;
       wake_waiter(w);
       return true;
     }
     if (count < capacity) {
-      push(std::move(value));
+      push(std::move(value), header.owner != nullptr ? running() : nullptr);
       return true;
     }
     return false;
@@ -122,9 +144,14 @@ struct chan_state {
     return closed || count < capacity || recvq.peek_claimable() != nullptr;
   }
 
-  void close_waking_all() {
+  /// Closes; `closer` is the task whose history the close publishes (null: none, e.g. a timer).
+  void close_waking_all(task* closer = nullptr) {
     closed = true;
+    if (header.owner != nullptr && closer != nullptr) {
+      hb_release(*header.owner, close_clock, closer);
+    }
     while (waiter* w = recvq.pop_claimable()) {
+      if (header.owner != nullptr) hb_acquire(*header.owner, close_clock, w->owner);
       w->completed = false;  // the slot stays nullopt
       wake_waiter(w);
     }
@@ -232,7 +259,7 @@ class chan {
       if (detail::tearing_down(*s)) return;
       detail::step(*s, detail::op_kind::chan_close, &st.header, site);
       if (st.closed) detail::panic_close_of_closed(s, st.header, site);
-      st.close_waking_all();
+      st.close_waking_all(detail::running_task(*s));
       return;
     }
     std::unique_lock lock(st.mutex);

@@ -64,7 +64,7 @@ struct options {
   std::chrono::milliseconds time_budget{0};  ///< 0 = none; else stop exploring when spent
   std::uint64_t max_steps = 1'000'000;       ///< scheduling points per execution before step_limit
   int pct_depth = 3;
-  int preemption_bound = 2;  ///< dfs
+  int preemption_bound = 2;  ///< dfs; -1 = unbounded (exhaustive)
   std::string replay;        ///< a token from a report: run exactly that schedule
   std::size_t max_live_tasks = 100'000;  ///< more live tasks at once ends the execution
   unsigned jobs = 1;                     ///< threads exploring in parallel, each with its own engine
@@ -75,6 +75,11 @@ struct options {
   std::uint64_t shard_index = 0;   ///< WEFT_SHARD_INDEX: this process runs i % total == index
   std::size_t stack_size = 256 * 1024;  ///< WEFT_STACK_SIZE: bytes of stack per task (e.g. 64k)
   bool guard_pages = true;  ///< WEFT_GUARD_PAGES=0|1: a no-access page below each task stack
+  /// WEFT_UNFAIR_STEPS: scheduling decisions per execution during which pct, pos and dfs follow
+  /// their own (unfair) policy; after that they continue with a fair random or round-robin walk,
+  /// so a program that terminates under fair scheduling (a task spinning on weft::yield until
+  /// another sets a flag) terminates under every strategy instead of hitting max_steps.
+  std::uint64_t unfair_steps = 10'000;
   /// Identifies the test (e.g. "Suite.Name"); a replay token remembers a hash of it and refuses to
   /// run under another test. Empty: not checked. The adapters fill it in.
   std::string test_name;
@@ -82,6 +87,8 @@ struct options {
   /// "--gtest_filter=Suite.Name". The adapters fill it in.
   std::string replay_args;
   bool seed_from_env_random = false;  ///< set by from_env when WEFT_SEED=random chose the seed
+  /// WEFT_RACE_DETECTION=0|1: check tracked<T> accesses against happens-before (data_race).
+  bool detect_races = true;
 
   static options from_env();
   static options from_env(options base);

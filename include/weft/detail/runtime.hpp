@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include "weft/detail/source_location.hpp"
+#include "weft/detail/vector_clock.hpp"
 #include <string>
 
 namespace weft::detail {
@@ -85,6 +86,7 @@ struct object_header {
   object_kind kind = object_kind::none;
   task_id holder = no_task;  // for locks: the task that holds it (shown in reports)
   weft::source_location created;
+  vector_clock clock;  // happens-before: what releasing this object published (scope mode)
 };
 
 /// The engine driving this thread, or null outside any deterministic scope. A scope is current
@@ -146,6 +148,41 @@ std::int64_t virtual_now(const scope& s) noexcept;
 void arm(scope& s, timer_event& e, std::int64_t deadline);
 /// Cancels `e` if armed; returns whether it was.
 bool disarm(scope& s, timer_event& e) noexcept;
+
+// --- happens-before (Go's memory model; see src/engine.cpp) -------------------------------
+// Each task carries a vector clock. Primitives call these at every synchronization edge; the
+// engine also emits them to ThreadSanitizer in -fsanitize=thread builds. All are no-ops when
+// race detection is off. `t` is the task on whose behalf the edge happens (not always the
+// running one: a sender completing a parked receiver's operation synchronizes that receiver).
+
+/// t acquires what `c` published.
+void hb_acquire(scope& s, const vector_clock& c, task* t);
+/// t publishes its history into `c` (and starts a new epoch).
+void hb_release(scope& s, vector_clock& c, task* t);
+/// Both, in that order (a buffered channel slot, an atomic read-modify-write).
+void hb_acquire_release(scope& s, vector_clock& c, task* t);
+/// a and b synchronize with each other (an unbuffered rendezvous).
+void hb_rendezvous(scope& s, task* a, task* b);
+
+/// The FastTrack state of one tracked variable (Flanagan & Freund, PLDI 2009): the last write's
+/// epoch, and the last read's epoch — or, once reads are concurrent, one epoch per reader.
+struct access_record {
+  task_id task = no_task;  // no_task: none
+  std::uint32_t epoch = 0;
+  std::uint64_t step = 0;
+  weft::source_location site;
+};
+struct access_history {
+  access_record write;
+  access_record read;                // used while reads are totally ordered
+  std::vector<access_record> reads;  // used once they are not (shared mode)
+  bool shared = false;
+  std::uint64_t generation = 0;  // execution the history belongs to
+};
+/// Checks one access of the running task against `history` (a scheduling point must precede it);
+/// an access unordered with a conflicting earlier one is a data_race failure.
+void check_access(scope& s, access_history& history, const object_header& h, bool write,
+                  const weft::source_location& site);
 
 /// "chan#3 (created at file.cpp:12)" for messages.
 std::string describe(const object_header& h);
