@@ -213,8 +213,13 @@ void scope::register_object(object_header& h, object_kind kind,
 }
 
 std::string scope::task_label(task_id id) const {
-  if (id < tasks_.size() && !tasks_[id]->name.empty()) return tasks_[id]->name;
-  return "task-" + std::to_string(id);
+  if (id >= tasks_.size() || tasks_[id]->name.empty()) return "task-" + std::to_string(id);
+  const std::string& name = tasks_[id]->name;
+  // Several tasks share the name (spawned in a loop): tell them apart by their index.
+  for (const task* t : tasks_) {
+    if (t->id != id && t->name == name) return name + "#" + std::to_string(id);
+  }
+  return name;
 }
 
 void scope::run_execution(const std::function<void()>& body) {
