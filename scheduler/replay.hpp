@@ -23,9 +23,12 @@ class replay_strategy final : public strategy {
     return true;
   }
   std::size_t pick(const decision_point& d) override {
-    return next(d.candidates.size(), decision_check(d), d.step);
+    return next(d.candidates.size(), d.step,
+                [&d](std::uint32_t index) { return decision_check(d, index); });
   }
-  std::uint64_t choose(std::uint64_t n) override { return next(n, choose_check(n), no_step); }
+  std::uint64_t choose(std::uint64_t n) override {
+    return next(n, no_step, [n](std::uint32_t) { return choose_check(n); });
+  }
   const char* name() const override { return "replay"; }
 
   bool diverged() const noexcept { return !divergence_.empty(); }
@@ -38,7 +41,8 @@ class replay_strategy final : public strategy {
  private:
   static constexpr std::uint64_t no_step = ~std::uint64_t{0};
 
-  std::size_t next(std::uint64_t n, std::uint8_t check, std::uint64_t step) {
+  template <class Check>
+  std::size_t next(std::uint64_t n, std::uint64_t step, Check check_of) {
     if (diverged()) return 0;
     auto where = [&] {
       return "at choice " + std::to_string(position_ + 1) +
@@ -50,7 +54,7 @@ class replay_strategy final : public strategy {
       return 0;
     }
  const choice& c = choices_[position_];
-    if (c.n != n || c.check != check) {
+    if (c.n != n || c.check != check_of(c.index)) {
       divergence_ = where() + " the recorded schedule offered " + std::to_string(c.n) +
                     " options, this run offers " + std::to_string(n) +
                     (c.n == n ? " different ones (other tasks or operations)" : "");

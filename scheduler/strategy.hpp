@@ -30,6 +30,9 @@ struct decision_point {
   std::span<const candidate> candidates;  // invariant: size() >= 2, sorted by task id
   std::uint64_t step;                     // scheduling points so far in this execution
   task_id running;                        // the task that reached this point (may be blocked now)
+  /// True when the engine also reports every scheduling point that offers no choice, through
+  /// strategy::forced. An engine that does not leaves it false (the default).
+  bool forced_reported = false;
 };
 
 /// One explored choice as recorded in a schedule: `index` among `n` options. `check` digests
@@ -41,14 +44,15 @@ struct choice {
   std::uint8_t check;
 };
 
-/// The digest stored in choice::check for a pick.
-inline std::uint8_t decision_check(const decision_point& d) noexcept {
+/// The digest stored in choice::check for a pick: the number of candidates and what the chosen
+/// one was about to do. O(1): it is computed at every recorded decision.
+inline std::uint8_t decision_check(const decision_point& d, std::size_t index) noexcept {
+  const candidate& c = d.candidates[index];
   std::uint32_t h = 2166136261u;
-  for (const candidate& c : d.candidates) {
-    h = (h ^ c.task) * 16777619u;
-    h = (h ^ static_cast<std::uint32_t>(c.op)) * 16777619u;
-    h = (h ^ c.object) * 16777619u;
-  }
+  h = (h ^ static_cast<std::uint32_t>(d.candidates.size())) * 16777619u;
+  h = (h ^ c.task) * 16777619u;
+  h = (h ^ static_cast<std::uint32_t>(c.op)) * 16777619u;
+  h = (h ^ c.object) * 16777619u;
   return static_cast<std::uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
 }
 /// The digest stored for a data choice among n.
@@ -65,6 +69,12 @@ class strategy {
   virtual std::size_t pick(const decision_point& d) = 0;
   /// A data choice in [0, n), n >= 2.
   virtual std::uint64_t choose(std::uint64_t n) = 0;
+  /// A scheduling point without a choice: `d.candidates` holds the one task that runs next (or
+  /// the time pseudo-task when nothing is runnable and the clock jumps), and size() may be 1.
+  /// Nothing is recorded. Only dfs listens: a dependency can sit in a step that nobody chose, and
+  /// partial-order reduction must see it. Engines that call this set
+  /// decision_point::forced_reported on every point they report.
+  virtual void forced(const decision_point& d) { (void)d; }
   /// Called when an execution ends (after the last pick).
   virtual void end_execution() {}
   /// Exhaustive strategies: true once every schedule within their bound has been run.

@@ -27,7 +27,6 @@
 namespace weft::detail {
 namespace {
 
-thread_local scope* tls_scope = nullptr;
 
 [[noreturn]] void weft_bug(const char* what) {
   std::fprintf(stderr, "weft: internal error (this is a weft bug, please report it): %s\n", what);
@@ -63,7 +62,6 @@ std::string describe_exception(const std::exception_ptr& error) {
 
 // --- free hooks (weft/detail/runtime.hpp) ----------------------------------------------------
 
-scope* current_scope() noexcept { return tls_scope; }
 
 void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept {
   if (scope* s = tls_scope) {
@@ -88,7 +86,7 @@ std::string describe(const object_header& h) {
          format_site(h.created) + ")";
 }
 
-scope* check_use(const object_header& h, const char* api) {
+scope* check_use_slow(const object_header& h, const char* api) {
   scope* s = tls_scope;
   if (h.owner == nullptr && s == nullptr) return nullptr;
   if (h.owner == nullptr) {
@@ -118,10 +116,10 @@ bool park(scope& s, op_kind op, const object_header* obj, const weft::source_loc
   return s.park(op, obj, site);
 }
 void wake(scope& s, task* t) noexcept { s.wake(t); }
+void note_teardown_operation() {
+  if (tls_scope != nullptr) tls_scope->teardown_point(op_kind::finish, false);
+}
 std::uint64_t explored_choice(scope& s, std::uint64_t n) { return s.explored_choice(n); }
-task* running_task(scope& s) noexcept { return s.running(); }
-task_id id_of(const task* t) noexcept { return t->id; }
-bool tearing_down(const scope& s) noexcept { return s.tearing_down(); }
 std::int64_t virtual_now(const scope& s) noexcept { return s.now(); }
 void arm(scope& s, timer_event& e, std::int64_t deadline) { s.arm(e, deadline); }
 bool disarm(scope& s, timer_event& e) noexcept { return s.disarm(e); }
@@ -141,8 +139,7 @@ std::uint64_t scope_choose(scope& s, std::uint64_t n, const weft::source_locatio
   return s.choose(n, site);
 }
 void scope_yield(scope& s, const weft::source_location& site) {
-  if (s.tearing_down()) return;
-  s.step(op_kind::yield, nullptr, site);
+  s.step(op_kind::yield, nullptr, site);  // in teardown: unwinds the task (a spinning loop)
 }
 
 void sleep_event::fire(scope& s) { s.wake(sleeper); }
@@ -156,25 +153,25 @@ void sleep_event::fire(scope& s) { s.wake(sleeper); }
 // accessing task's component for the other task.
 
 void hb_acquire(scope& s, const vector_clock& c, task* t) {
-  if (!s.detecting_races() || t == nullptr) return;
+  if (!s.hb_active() || t == nullptr) return;
   t->clock.join(c);
 }
 
 void hb_release(scope& s, vector_clock& c, task* t) {
-  if (!s.detecting_races() || t == nullptr) return;
+  if (!s.hb_active() || t == nullptr) return;
   c.join(t->clock);
   t->clock.tick(t->id);
 }
 
 void hb_acquire_release(scope& s, vector_clock& c, task* t) {
-  if (!s.detecting_races() || t == nullptr) return;
+  if (!s.hb_active() || t == nullptr) return;
   t->clock.join(c);
   c.join(t->clock);
   t->clock.tick(t->id);
 }
 
 void hb_rendezvous(scope& s, task* a, task* b) {
-  if (!s.detecting_races() || a == nullptr || b == nullptr) return;
+  if (!s.hb_active() || a == nullptr || b == nullptr) return;
   a->clock.join(b->clock);
   b->clock.join(a->clock);
   a->clock.tick(a->id);
@@ -183,7 +180,7 @@ void hb_rendezvous(scope& s, task* a, task* b) {
 
 void check_access(scope& s, access_history& history, const object_header& h, bool write,
                   const weft::source_location& site) {
-  if (s.detecting_races()) s.check_access(history, h, write, site);
+  if (s.hb_active()) s.check_access(history, h, write, site);
 }
 
 // --- scope -------------------------------------------------------------------------------
@@ -210,6 +207,20 @@ void scope::register_object(object_header& h, object_kind kind,
   h.kind = kind;
   h.holder = no_task;
   h.created = site;
+  if (kind == object_kind::tracked && !hb_active_ && opts_.detect_races) activate_happens_before();
+}
+
+// Happens-before clocks are maintained only once the execution has created a tracked object:
+// programs without tracked state pay nothing for race detection. Starting late is sound: an
+// edge that completed before the first tracked object existed orders no tracked access (there
+// were none), and every edge from now on is recorded. Each live task starts at epoch 1 so that
+// its accesses are distinguishable from "no access".
+void scope::activate_happens_before() {
+  hb_active_ = true;
+  for (task* t : tasks_) {
+    t->clock.clear();
+    if (t->state != task_state::finished) t->clock.set(t->id, 1);
+  }
 }
 
 std::string scope::task_label(task_id id) const {
@@ -228,6 +239,7 @@ void scope::run_execution(const std::function<void()>& body) {
         "weft::explore/run/check: called inside a deterministic scope; scopes do not nest");
   }
   ++generation_;
+  hb_active_ = false;
   next_object_id_ = 0;
   steps_ = 0;
   choices_.clear();
@@ -245,6 +257,7 @@ void scope::run_execution(const std::function<void()>& body) {
   current_ = nullptr;
 
   tls_scope = this;
+  tls_scope_state = this;
   const weft::source_location body_site = weft::source_location::current();
   task* body_task = create_task("main", task_fn([&body] { body(); }), body_site);
   body_task->spawn_site = body_site;
@@ -255,6 +268,7 @@ void scope::run_execution(const std::function<void()>& body) {
   current_ = nullptr;
   teardown();
   tls_scope = nullptr;
+  tls_scope_state = nullptr;
 }
 
 task* scope::create_task(std::string name, task_fn fn, const weft::source_location& site) {
@@ -266,7 +280,7 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   t->state = task_state::runnable;
   t->started = false;
   t->kill = false;
-  t->unwind_safe = true;
+  t->abandoned = false;
   t->name = std::move(name);
   t->spawn_site = site;
   t->owner = this;
@@ -279,11 +293,13 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   t->teardown_steps = 0;
   // go: everything the parent did so far happens before the child's first step.
   t->clock.clear();
-  if (current_ != nullptr && opts_.detect_races) {
-    t->clock.join(current_->clock);
-    current_->clock.tick(current_->id);
+  if (hb_active_) {
+    if (current_ != nullptr) {
+      t->clock.join(current_->clock);
+      current_->clock.tick(current_->id);
+    }
+    t->clock.tick(id);
   }
-  t->clock.tick(id);
   fiber_create(t->fib, stacks_.acquire(), &scope::task_entry, t);
   tasks_.push_back(t);
   runnable_.push_back(id);  // ids grow, so runnable_ stays sorted
@@ -411,7 +427,10 @@ void scope::record_step(op_kind op, const object_header* obj, const weft::source
 }
 
 void scope::step(op_kind op, const object_header* obj, const weft::source_location& site) {
-  if (tearing_down_) return;
+  if (tearing_down_) {
+    teardown_point(op, false);
+    return;
+  }
   task* self = current_;
   self->op = op;
   self->op_object = obj;
@@ -422,7 +441,10 @@ void scope::step(op_kind op, const object_header* obj, const weft::source_locati
 }
 
 bool scope::park(op_kind op, const object_header* obj, const weft::source_location& site) {
-  if (tearing_down_) return false;
+  if (tearing_down_) {
+    teardown_point(op, true);
+    return false;
+  }
   task* self = current_;
   self->op = op;
   self->op_object = obj;
@@ -437,7 +459,6 @@ bool scope::park(op_kind op, const object_header* obj, const weft::source_locati
 
 void scope::switch_to(task* next) {
   task* self = current_;
-  self->unwind_safe = std::uncaught_exceptions() == 0 && !self->in_cleanup;
   if (next == nullptr) {
     ended_ = true;
     current_ = nullptr;
@@ -447,10 +468,51 @@ void scope::switch_to(task* next) {
     fiber_switch(self->fib, next->fib);
   }
   // Resumed (current_ == self again). Teardown resumes a task only to unwind it.
-  if (self->kill) {
-    self->kill = false;
-    throw task_unwind{};
+  if (self->kill) teardown_point(self->op, false);
+}
+
+namespace {
+// Operations at which teardown may throw task_unwind into a task: the ones that block or spin.
+// The others (unlock, done, close, notify, release, stores...) are what destructors do, and a
+// throw out of a destructor would end the process, so the task continues to its next one.
+bool throwable_op(op_kind op) noexcept {
+  switch (op) {
+    case op_kind::start:
+    case op_kind::yield:
+    case op_kind::choose:
+    case op_kind::sleep:
+    case op_kind::chan_send:
+    case op_kind::chan_recv:
+    case op_kind::select:
+    case op_kind::mutex_lock:
+    case op_kind::rw_lock:
+    case op_kind::rw_lock_shared:
+    case op_kind::wg_wait:
+    case op_kind::once_call:
+    case op_kind::cond_wait:
+    case op_kind::sem_acquire:
+      return true;
+    default:
+      return false;
   }
+}
+}  // namespace
+
+bool scope::teardown_point(op_kind op, bool blocking) {
+  task* t = current_;
+  if (t == nullptr || !t->kill) return false;
+  if ((blocking || throwable_op(op)) && std::uncaught_exceptions() == 0 && !t->in_cleanup) {
+    throw task_unwind{};  // `kill` stays set: a `catch (...)` that swallows it meets it again
+  }
+  if (++t->teardown_steps > max_teardown_steps) {
+    // The task keeps running without reaching a point where it can be unwound (it swallows the
+    // unwind, or spins in destructors): abandon its stack without running its destructors.
+    t->abandoned = true;
+    current_ = nullptr;
+    fiber_switch(t->fib, main_fiber_);
+    weft_bug("an abandoned task was resumed");
+  }
+  return false;
 }
 
 std::uint64_t scope::choose(std::uint64_t n, const weft::source_location& site) {
@@ -480,12 +542,12 @@ std::size_t scope::decide_pick() {
   if (check_replay()) return 0;
   if (index >= candidates_.size()) weft_bug("strategy picked out of range");
   choices_.push_back({static_cast<std::uint32_t>(candidates_.size()),
-                      static_cast<std::uint32_t>(index), decision_check(d)});
+                      static_cast<std::uint32_t>(index), decision_check(d, index)});
   return index;
 }
 
-bool scope::check_replay() {
-  if (replay_ == nullptr || !replay_->diverged()) return false;
+bool scope::check_replay_slow() {
+  if (!replay_->diverged()) return false;
   if (failure_.kind == failure_kind::none) {
     std::string evidence = "  " + replay_->divergence() + "\n  offered now:";
     for (const candidate& c : candidates_) {
@@ -760,15 +822,14 @@ void scope::teardown() {
   for (std::size_t i = tasks_.size(); i-- > 0;) {
     task* t = tasks_[i];
     if (t->state == task_state::finished) continue;
-    if (t->started && t->unwind_safe) {
+    if (t->started) {
       t->kill = true;
       current_ = t;
-      fiber_switch(main_fiber_, t->fib);  // unwinds, then exits back here
+      fiber_switch(main_fiber_, t->fib);  // unwinds, then exits back here (or is abandoned)
       current_ = nullptr;
-      continue;
+      if (t->state == task_state::finished) continue;
     }
-    // Never started, or suspended where an exception cannot be thrown (inside a destructor or
-    // while already unwinding): abandon the stack without running its frames' destructors.
+    // Never started (its closure is destroyed here), or abandoned by teardown_point.
     t->fn.reset();
     t->state = task_state::finished;
     --live_;

@@ -36,13 +36,12 @@ class sleep_event final : public timer_event {
   task* sleeper = nullptr;
 };
 
-struct task {
-  task_id id = 0;
+struct task : task_base {  // task_base first: inline hooks read `id` through it
   task_state state = task_state::runnable;
   bool started = false;
   bool kill = false;         // teardown: unwind at the next resume
-  bool unwind_safe = true;   // suspended where throwing task_unwind is allowed
   bool in_cleanup = false;   // destroying its closure (a destructor: never throw into it)
+  bool abandoned = false;    // teardown gave up unwinding it
   std::string name;   // empty: shown as "task-<id>"
   weft::source_location spawn_site;
   scope* owner = nullptr;
@@ -75,7 +74,7 @@ struct step_record {
   weft::source_location site;
 };
 
-class scope {
+class scope : public scope_state {
  public:
   scope(const options& opts, strategy& strat);
   ~scope();
@@ -95,7 +94,8 @@ class scope {
   void set_replay(replay_strategy* r) noexcept { replay_ = r; }
 
   // --- hooks used by primitives (see weft/detail/runtime.hpp) ---------------------------
-  bool detecting_races() const noexcept { return opts_.detect_races; }
+  /// Starts maintaining happens-before clocks (at the first tracked object of an execution).
+  void activate_happens_before();
   void check_access(access_history& history, const object_header& h, bool write,
                     const weft::source_location& site);
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
@@ -110,9 +110,14 @@ class scope {
   /// execution ends at the running task's next scheduling point.
   void report_failure(failure_kind kind, std::string headline, std::string evidence);
   void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept;
+  /// In teardown: unwinds the running task if `op` allows it (see engine.cpp), or abandons it
+  /// after max_teardown_steps operations; returns false.
+  bool teardown_point(op_kind op, bool blocking);
+  static constexpr std::uint64_t max_teardown_steps = 100'000;
 
   task* running() const noexcept { return current_; }
   bool tearing_down() const noexcept { return tearing_down_; }
+  bool hb_active() const noexcept { return hb_active_; }
   std::uint64_t generation() const noexcept { return generation_; }
   std::int64_t now() const noexcept { return now_; }
   void arm(timer_event& e, std::int64_t deadline);
@@ -130,7 +135,8 @@ class scope {
   task* choose_next();
   std::size_t decide_pick();
   std::uint64_t decide_choose(std::uint64_t n);
-  bool check_replay();
+  bool check_replay() { return replay_ != nullptr && check_replay_slow(); }
+  bool check_replay_slow();
   void switch_to(task* next);
   void record_step(op_kind op, const object_header* obj, const weft::source_location& site,
                    bool blocks = false);
@@ -152,10 +158,8 @@ class scope {
   std::vector<task*> tasks_;
   std::vector<task_id> runnable_;  // invariant: sorted ascending, exactly the runnable tasks
   std::vector<candidate> candidates_;  // scratch for decisions, reused
-  task* current_ = nullptr;            // the running task; null while main runs
   std::size_t live_ = 0;               // tasks not finished
   bool body_returned_ = false;
-  bool tearing_down_ = false;
   bool ended_ = false;  // the execution reached its end; tasks switch to main
 
   // Virtual clock. Heap entries are lazily deleted: an entry is live iff its seq equals the
@@ -171,7 +175,6 @@ class scope {
   std::size_t armed_timers_ = 0;
   std::int64_t now_ = epoch_ns;
 
-  std::uint64_t generation_ = 0;
   std::uint32_t next_object_id_ = 0;
   std::uint64_t steps_ = 0;
   std::vector<choice> choices_;

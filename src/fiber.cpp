@@ -63,8 +63,13 @@ struct eh_globals {
   void* caught_exceptions;
   unsigned int uncaught_exceptions;
 };
-eh_globals* current_eh_globals() noexcept {
-  return reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+// Looked up once per thread: __cxa_get_globals goes through the dynamic TLS of libstdc++.
+thread_local eh_globals* cached_eh_globals = nullptr;
+inline eh_globals* current_eh_globals() noexcept {
+  if (cached_eh_globals == nullptr) {
+    cached_eh_globals = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  }
+  return cached_eh_globals;
 }
 
 struct hop {

@@ -26,7 +26,7 @@ void sleep_until(clock::time_point t, weft::source_location site) {
     if (remaining > clock::duration::zero()) std::this_thread::sleep_for(remaining);
     return;
   }
-  if (s->tearing_down()) return;
+  if (detail::tearing_down(*s)) return;
   const std::int64_t deadline = t.time_since_epoch().count();
   if (deadline <= s->now()) {
     s->step(detail::op_kind::sleep, nullptr, site);
@@ -40,7 +40,7 @@ void sleep_until(clock::time_point t, weft::source_location site) {
 void sleep_for(clock::duration d, weft::source_location site) {
   if (detail::scope* s = detail::current_scope()) {
     if (d <= clock::duration::zero()) {
-      if (!s->tearing_down()) s->step(detail::op_kind::sleep, nullptr, site);
+      s->step(detail::op_kind::sleep, nullptr, site);  // in teardown: unwinds the task
       return;
     }
     sleep_until(clock::time_point(clock::duration(s->now())) + d, site);

@@ -333,6 +333,41 @@ TEST(Teardown, ThousandsOfLeakingExecutionsLeaveNothingAlive) {
   }
 }
 
+TEST(Teardown, TaskSuspendedInsideADestructorIsUnwoundSafely) {
+  // worker-a may be suspended at the unlock inside ~lock_guard when the failure ends the
+  // execution: teardown must not throw into that destructor.
+  weft::report r = weft::explore(iterations(2000), [] {
+    auto mu = std::make_shared<weft::mutex>();
+    weft::go("worker-a", [mu] {
+      for (int i = 0; i < 3; ++i) {
+        std::lock_guard lock(*mu);
+      }
+    });
+    weft::go("worker-b", [] {
+      weft::yield();
+      throw std::runtime_error("ends the execution");
+    });
+  });
+  EXPECT_EQ(r.kind, failure_kind::uncaught_exception) << r.message;
+}
+
+TEST(Teardown, TaskSwallowingTheUnwindIsAbandoned) {
+  counted::alive = 0;
+  weft::report r = weft::explore(iterations(20), [] {
+    weft::go("stubborn", [] {
+      counted mine;
+      for (;;) {
+        try {
+          weft::chan<int>().recv();
+        } catch (...) {  // swallows weft's unwind too
+        }
+      }
+    });
+    weft::yield();
+  });
+  EXPECT_EQ(r.kind, failure_kind::leak) << r.message;
+}
+
 // --- scope ownership and misuse -----------------------------------------------------------------
 
 TEST(Misuse, ObjectFromAnotherExecutionPanics) {

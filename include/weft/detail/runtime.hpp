@@ -89,10 +89,29 @@ struct object_header {
   vector_clock clock;  // happens-before: what releasing this object published (scope mode)
 };
 
+/// What the inline hooks below read of the engine without a call (the engine's scope derives
+/// from it). Invariant: only the thread running the scope reads or writes it.
+struct scope_state {
+  task* current_ = nullptr;      // the running task; null while the driver runs
+  std::uint64_t generation_ = 0;  // the execution now running
+  bool tearing_down_ = false;     // unwinding the tasks of an ended execution
+  bool hb_active_ = false;        // happens-before clocks are maintained (see engine.cpp)
+};
+
+/// The first member of every task record: what inline code may read of a task.
+struct task_base {
+  task_id id = 0;
+};
+
+// The engine driving this thread (both pointers name the same object), or null outside any
+// deterministic scope. constinit: read directly from thread-local storage, no wrapper call.
+inline constinit thread_local scope* tls_scope = nullptr;
+inline constinit thread_local scope_state* tls_scope_state = nullptr;
+
 /// The engine driving this thread, or null outside any deterministic scope. A scope is current
 /// while its tasks run (and during the body), never while the explore driver sits between
 /// executions.
-scope* current_scope() noexcept;
+inline scope* current_scope() noexcept { return tls_scope; }
 
 /// Registers a new primitive: inside a scope it belongs to the running execution.
 void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept;
@@ -100,7 +119,12 @@ void register_object(object_header& h, object_kind kind, const weft::source_loca
 /// Checks that `h` may be used from here, returning the scope (null in production mode). Using a
 /// scope object outside its execution, or a production object inside a scope, is a panic inside
 /// a scope and a weft::usage_error outside one; `api` names the call (e.g. "chan::send").
-scope* check_use(const object_header& h, const char* api);
+scope* check_use_slow(const object_header& h, const char* api);
+inline scope* check_use(const object_header& h, const char* api) {
+  scope* s = tls_scope;
+  if (h.owner == s && (s == nullptr || h.generation == tls_scope_state->generation_)) return s;
+  return check_use_slow(h, api);
+}
 
 /// A scheduling point: the running task announces `op` on `obj`; the strategy may switch tasks.
 void step(scope& s, op_kind op, const object_header* obj, const weft::source_location& site);
@@ -116,12 +140,18 @@ std::uint64_t explored_choice(scope& s, std::uint64_t n);
 /// Makes a parked task runnable again (no switch happens here).
 void wake(scope& s, task* t) noexcept;
 
-/// The running task.
-task* running_task(scope& s) noexcept;
-task_id id_of(const task* t) noexcept;
+/// The running task (of the current scope: `s` must be current_scope()).
+inline task* running_task(scope&) noexcept { return tls_scope_state->current_; }
+inline task_id id_of(const task* t) noexcept { return reinterpret_cast<const task_base*>(t)->id; }
 
+/// Counts an operation of a task being torn down; abandons a task that never stops (engine.cpp).
+void note_teardown_operation();
 /// True while the execution is being unwound: primitives must neither block nor report.
-bool tearing_down(const scope& s) noexcept;
+inline bool tearing_down(const scope&) {
+  if (!tls_scope_state->tearing_down_) return false;
+  note_teardown_operation();
+  return true;
+}
 
 /// A Go-style panic in the running task: the execution fails with kind `panic` and `message`,
 /// and the task is unwound. Outside a scope (s == nullptr) it throws weft::usage_error instead.
