@@ -661,6 +661,7 @@ task* scope::choose_next() {
     const bool offer_time = timers && opts_.time_policy == weft::time_policy::explored;
     const std::size_t n = runnable_.size();
     if (n == 0) {
+      if (live_ == 0) return nullptr;  // every task finished: pending deadlines never fire
       if (timers) {
         fire_next_timer();
         if (failure_.kind != failure_kind::none) return nullptr;

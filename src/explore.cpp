@@ -94,8 +94,9 @@ void validate(const options& opts) {
     throw usage_error("weft::options::max_live_tasks must be at least 1");
   }
   if (opts.pct_depth < 1) throw usage_error("weft::options::pct_depth must be at least 1");
-  if (opts.preemption_bound < 0) {
-    throw usage_error("weft::options::preemption_bound must not be negative");
+  if (opts.preemption_bound < -1) {
+    throw usage_error(
+        "weft::options::preemption_bound must be -1 (unbounded) or a number of preemptions");
   }
 }
 

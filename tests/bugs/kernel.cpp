@@ -23,9 +23,8 @@ std::vector<kernel>& registry() {
   if (!s.sorted) {
     // Static initialisation order across translation units is unspecified: sort so that every
     // run (and every shard) sees the kernels in the same order.
-    std::sort(s.kernels.begin(), s.kernels.end(), [](const kernel& a, const kernel& b) {
-      return std::strcmp(a.name, b.name) < 0;
-    });
+    std::sort(s.kernels.begin(), s.kernels.end(),
+              [](const kernel& a, const kernel& b) { return std::strcmp(a.name, b.name) < 0; });
     s.sorted = true;
   }
   return s.kernels;

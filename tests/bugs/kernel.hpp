@@ -19,11 +19,11 @@ namespace weft::bugs {
 
 // One registered kernel.
 struct kernel {
-  const char* name;              // "cockroach_584": file name, test name
-  const char* origin;            // "cockroach#584": project and pull request upstream
-  weft::failure_kind expected;   // kind the buggy version must be reported with
-  void (*buggy)();               // body with the bug
-  void (*fixed)();               // body with the upstream fix: no failure in any schedule
+  const char* name;             // "cockroach_584": file name, test name
+  const char* origin;           // "cockroach#584": project and pull request upstream
+  weft::failure_kind expected;  // kind the buggy version must be reported with
+  void (*buggy)();              // body with the bug
+  void (*fixed)();              // body with the upstream fix: no failure in any schedule
 };
 
 // Every registered kernel, sorted by name (the order is the same in every run).
@@ -108,7 +108,7 @@ class mixed_atomic {
 
 // Registers a kernel: WEFT_BUG_KERNEL("cockroach_584", "cockroach#584",
 //                                     weft::failure_kind::leak, buggy, fixed);
-#define WEFT_BUG_KERNEL(NAME, ORIGIN, KIND, BUGGY, FIXED)                                  \
+#define WEFT_BUG_KERNEL(NAME, ORIGIN, KIND, BUGGY, FIXED)                                 \
   static ::weft::bugs::registrar WEFT_BUGS_CONCAT(weft_bug_kernel_registrar_, __LINE__) { \
-    ::weft::bugs::kernel { NAME, ORIGIN, KIND, BUGGY, FIXED }                           \
+    ::weft::bugs::kernel { NAME, ORIGIN, KIND, BUGGY, FIXED }                             \
   }

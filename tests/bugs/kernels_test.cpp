@@ -25,17 +25,28 @@ namespace {
 
 const char* kind_name(weft::failure_kind kind) {
   switch (kind) {
-    case weft::failure_kind::none: return "none";
-    case weft::failure_kind::deadlock: return "deadlock";
-    case weft::failure_kind::leak: return "leak";
-    case weft::failure_kind::data_race: return "data_race";
-    case weft::failure_kind::uncaught_exception: return "uncaught_exception";
-    case weft::failure_kind::panic: return "panic";
-    case weft::failure_kind::assertion: return "assertion";
-    case weft::failure_kind::step_limit: return "step_limit";
-    case weft::failure_kind::livelock: return "livelock";
-    case weft::failure_kind::too_many_tasks: return "too_many_tasks";
-    case weft::failure_kind::nondeterminism: return "nondeterminism";
+    case weft::failure_kind::none:
+      return "none";
+    case weft::failure_kind::deadlock:
+      return "deadlock";
+    case weft::failure_kind::leak:
+      return "leak";
+    case weft::failure_kind::data_race:
+      return "data_race";
+    case weft::failure_kind::uncaught_exception:
+      return "uncaught_exception";
+    case weft::failure_kind::panic:
+      return "panic";
+    case weft::failure_kind::assertion:
+      return "assertion";
+    case weft::failure_kind::step_limit:
+      return "step_limit";
+    case weft::failure_kind::livelock:
+      return "livelock";
+    case weft::failure_kind::too_many_tasks:
+      return "too_many_tasks";
+    case weft::failure_kind::nondeterminism:
+      return "nondeterminism";
   }
   return "unknown";
 }
