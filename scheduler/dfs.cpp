@@ -410,8 +410,11 @@ void dfs_strategy::end_execution() {
 }
 
 bool dfs_strategy::is_preemption(const node& n, task_id q) const {
-  return q != n.running && q != time_task && n.running != no_task && !n.free_switch &&
-         has_candidate(n, n.running);
+  // Firing the clock early (while tasks could run) counts as one: it interrupts the natural
+  // order in which time moves only when everyone waits, and without a cost a loop that sleeps
+  // would offer the search an endless supply of free rounds.
+  if (q == time_task) return true;
+  return q != n.running && n.running != no_task && !n.free_switch && has_candidate(n, n.running);
 }
 
 bool dfs_strategy::within_bound(const node& n, task_id q) const {

@@ -22,7 +22,9 @@ namespace weft::detail {
 /// Bounding (Musuvathi and Qadeer, PLDI 2007): with `preemption_bound` b >= 0 only schedules with
 /// at most b preemptions are run. A preemption is picking another candidate while the running
 /// task is still a candidate; switching away from a task that yields, or whose pending
-/// mutex::lock would block, is free. b = -1 is unbounded: the whole space.
+/// mutex::lock would block, is free. Firing the clock while tasks could still run (the explored
+/// time policy) also counts as one, so that a loop that sleeps cannot run forever for free.
+/// b = -1 is unbounded: the whole space.
 ///
 /// Partial-order reduction: source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
 /// "Optimal Dynamic Partial Order Reduction", POPL 2014, Algorithm 1). Two pending operations

@@ -342,7 +342,12 @@ void scope::spawn(std::string name, task_fn fn, const weft::source_location& sit
 
 void scope::spawn_detached(std::string name, task_fn fn, const weft::source_location& site) {
   if (tearing_down_ || failure_.kind != failure_kind::none) return;
+  // Not a child of whichever task happens to run while time moves: no `go` edge from it (the
+  // event's creator publishes its own history through the timer).
+  task* running = current_;
+  current_ = nullptr;
   create_task(std::move(name), std::move(fn), site);
+  current_ = running;
 }
 
 void scope::task_entry(void* arg) {
@@ -631,7 +636,7 @@ void scope::fire_next_timer() {
 }
 
 void scope::arm(timer_event& e, std::int64_t deadline) {
-  if (e.armed_seq != 0) --armed_timers_;
+  disarm(e);
   e.armed_seq = ++timer_seq_;
   e.deadline = deadline;
   timers_.push_back({deadline, e.armed_seq, &e});
@@ -642,7 +647,16 @@ void scope::arm(timer_event& e, std::int64_t deadline) {
 
 bool scope::disarm(timer_event& e) noexcept {
   if (e.armed_seq == 0) return false;
+  // Remove every entry of this event now (not lazily): the event may be destroyed right after,
+  // and the heap must never point at it.
+  auto dead = std::remove_if(timers_.begin(), timers_.end(),
+                             [&e](const timer_entry& t) { return t.event == &e; });
   e.armed_seq = 0;
+  // No entry: armed in an execution that has ended (teardown dropped the heap).
+  if (dead == timers_.end()) return false;
+  timers_.erase(dead, timers_.end());
+  std::make_heap(timers_.begin(), timers_.end(),
+                 [](const timer_entry& a, const timer_entry& b) { return timer_later(a, b); });
   --armed_timers_;
   return true;
 }

@@ -56,7 +56,7 @@ void rw_mutex::reader_in(detail::scope* s, detail::task* t) {
   if (s != nullptr) detail::hb_acquire(*s, header_.clock, t);
 }
 
-void rw_mutex::admit_parked_readers(detail::scope* s) noexcept {
+void rw_mutex::admit_parked_readers(detail::scope* s) {
   while (detail::waiter* r = parked_readers_.pop_claimable()) {
     ++readers_;
     reader_in(s, r->owner);

@@ -12,6 +12,7 @@ void mutex::lock(weft::source_location site) {
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::mutex_lock, &header_, site);
+    if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     detail::task* self = detail::running_task(*s);
     if (!locked_) {
       locked_ = true;
@@ -39,6 +40,7 @@ bool mutex::try_lock(weft::source_location site) {
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
     detail::step(*s, detail::op_kind::mutex_try_lock, &header_, site);
+    if (detail::tearing_down(*s)) return false;  // resumed only to be torn down
     if (locked_) return false;
     locked_ = true;
     header_.holder = detail::id_of(detail::running_task(*s));
@@ -54,6 +56,7 @@ void mutex::unlock(weft::source_location site) {
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::mutex_unlock, &header_, site);
+    if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (!locked_) {
       detail::panic(s, "mutex::unlock: unlock of unlocked " + detail::describe(header_), site);
     }
@@ -83,6 +86,7 @@ void wait_group::add(int delta, weft::source_location site) {
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::wg_add, &header_, site);
+    if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (counter_ + delta < 0) {
       detail::panic(s,
                     "wait_group: negative counter (" + std::to_string(counter_) + " " +
@@ -115,6 +119,7 @@ void wait_group::wait(weft::source_location site) {
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::wg_wait, &header_, site);
+    if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (counter_ == 0) {
       detail::hb_acquire(*s, header_.clock, detail::running_task(*s));
       return;

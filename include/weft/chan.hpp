@@ -188,6 +188,7 @@ class chan {
     if (s != nullptr) {
       if (detail::tearing_down(*s)) return;
       detail::step(*s, detail::op_kind::chan_send, &st.header, site);
+      if (detail::tearing_down(*s)) return;  // resumed only to be torn down
       if (st.closed) detail::panic_send_on_closed(s, st.header, site);
       if (st.try_send(value)) return;
       detail::waiter w;
@@ -228,6 +229,7 @@ class chan {
     if (s != nullptr) {
       if (detail::tearing_down(*s)) return out;
       detail::step(*s, detail::op_kind::chan_recv, &st.header, site);
+      if (detail::tearing_down(*s)) return out;  // resumed only to be torn down
       if (st.try_recv(out)) return out;
       detail::waiter w;
       w.owner = detail::running_task(*s);
@@ -258,6 +260,7 @@ class chan {
     if (s != nullptr) {
       if (detail::tearing_down(*s)) return;
       detail::step(*s, detail::op_kind::chan_close, &st.header, site);
+      if (detail::tearing_down(*s)) return;  // resumed only to be torn down
       if (st.closed) detail::panic_close_of_closed(s, st.header, site);
       st.close_waking_all(detail::running_task(*s));
       return;

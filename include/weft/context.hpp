@@ -1,7 +1,7 @@
 // weft/context.hpp — Go's context: cancellation and deadlines that flow down a tree of tasks.
 //
 //   auto [ctx, cancel] = weft::with_timeout(weft::context::background(), std::chrono::seconds(2));
-//   weft::go([ctx] {
+//   weft::go([ctx = ctx] {
 //     while (!ctx.err()) {
 //       weft::select(weft::on_recv(jobs, handle),
 //                    weft::on_recv(ctx.done()));        // stops waiting once ctx is done

@@ -71,7 +71,7 @@ class rw_mutex {
   void wake(detail::scope* s, detail::waiter* w) noexcept;
   void writer_in(detail::scope* s, detail::task* t);
   void reader_in(detail::scope* s, detail::task* t);
-  void admit_parked_readers(detail::scope* s) noexcept;
+  void admit_parked_readers(detail::scope* s);
   [[noreturn]] void misuse(detail::scope* s, const char* api, const char* what,
                            const weft::source_location& site) const;
 
