@@ -24,7 +24,8 @@ namespace weft::detail {
 /// task is still a candidate; switching away from a task that yields, or whose pending
 /// mutex::lock would block, is free. Firing the clock while tasks could still run (the explored
 /// time policy) also counts as one, so that a loop that sleeps cannot run forever for free.
-/// b = -1 is unbounded: the whole space.
+/// b = -1 is unbounded: the whole space, which is finite only if the program is (a loop that
+/// sleeps until another task stops it can run any number of rounds on the explored clock).
 ///
 /// Partial-order reduction: source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
 /// "Optimal Dynamic Partial Order Reduction", POPL 2014, Algorithm 1). Two pending operations
