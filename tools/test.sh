@@ -193,7 +193,7 @@ for s in $stages; do
         -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_EXAMPLES=ON -DWEFT_BUILD_BENCH=OFF
       ;;
     tsan)
-      stage tsan "$build_root/tsan" "-R Production" -- \
+      stage tsan "$build_root/tsan" "-R ^Production" -- \
         -DCMAKE_CXX_COMPILER="$gcc_cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_CXX_FLAGS="$werror_flags" -DWEFT_SANITIZE=thread \
         -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_EXAMPLES=OFF -DWEFT_BUILD_BENCH=OFF
