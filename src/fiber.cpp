@@ -112,7 +112,12 @@ stack_pool::stack_pool(std::size_t stack_size, bool guard_pages)
       guard_pages_(guard_pages) {}
 
 stack_pool::~stack_pool() {
-  for (const slab& s : slabs_) ::munmap(s.base, s.bytes);
+  for (const slab& s : slabs_) {
+#ifdef WEFT_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(s.base, s.bytes);  // leave no stale redzones behind
+#endif
+    ::munmap(s.base, s.bytes);
+  }
 }
 
 stack_memory stack_pool::acquire() {
@@ -146,6 +151,11 @@ stack_memory stack_pool::acquire() {
   slab_cursor_ += stride;
   if (guard) ::mprotect(region, page_size(), PROT_NONE);
   ++created_;
+#ifdef WEFT_ASAN
+  // A fresh mapping can land where an earlier pool's stacks were, whose shadow memory still
+  // holds the redzones of frames that never returned.
+  ASAN_UNPOISON_MEMORY_REGION(region + (guard ? page_size() : 0), stack_size_);
+#endif
   return {region + (guard ? page_size() : 0), stack_size_};
 }
 
