@@ -45,9 +45,10 @@ void run_deposits(bool locked) {
 }  // namespace
 
 int main() {
-  return story::tell("01 a first deterministic test: two deposits, one lost",
-                     weft::failure_kind::uncaught_exception, [] { run_deposits(false); },
-                     [] { run_deposits(true); });
+  return story::tell(
+      "01 a first deterministic test: two deposits, one lost",
+      weft::failure_kind::uncaught_exception, [] { run_deposits(false); },
+      [] { run_deposits(true); });
 }
 
 // Expected output (abridged):

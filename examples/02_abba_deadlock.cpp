@@ -46,8 +46,9 @@ void two_transfers(bool ordered) {
 
 int main() {
   weft::options opts = story::options();
-  int status = story::tell("02 an ABBA deadlock", weft::failure_kind::deadlock,
-                           [] { two_transfers(false); }, [] { two_transfers(true); }, opts);
+  int status = story::tell(
+      "02 an ABBA deadlock", weft::failure_kind::deadlock, [] { two_transfers(false); },
+      [] { two_transfers(true); }, opts);
   // Replaying: the token in the report runs exactly the failing schedule again.
   weft::report found = weft::explore(opts, [] { two_transfers(false); });
   weft::options replay = opts;

@@ -26,9 +26,9 @@ std::optional<int> first_match(int shards, bool buffered) {
 }  // namespace
 
 int main() {
-  return story::tell("03 a leaked goroutine in a pipeline without cancellation",
-                     weft::failure_kind::leak, [] { first_match(3, false); },
-                     [] { first_match(3, true); });
+  return story::tell(
+      "03 a leaked goroutine in a pipeline without cancellation", weft::failure_kind::leak,
+      [] { first_match(3, false); }, [] { first_match(3, true); });
 }
 
 // Expected output (abridged):

@@ -44,8 +44,9 @@ void two_requests(bool locked) {
 }  // namespace
 
 int main() {
-  return story::tell("04 a lost update on a shared map", weft::failure_kind::data_race,
-                     [] { two_requests(false); }, [] { two_requests(true); });
+  return story::tell(
+      "04 a lost update on a shared map", weft::failure_kind::data_race,
+      [] { two_requests(false); }, [] { two_requests(true); });
 }
 
 // Expected output (abridged):

@@ -21,7 +21,8 @@ struct upstream {
   std::chrono::milliseconds latency;
   bool fails;
 };
-constexpr upstream upstreams[] = {{"ads", 50ms, false}, {"search", 80ms, true}, {"maps", 120ms, false}};
+constexpr upstream upstreams[] = {
+    {"ads", 50ms, false}, {"search", 80ms, true}, {"maps", 120ms, false}};
 
 void buggy_fanout() {
   weft::chan<std::string> replies;  // unbuffered: every upstream waits for the collector

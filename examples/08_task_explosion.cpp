@@ -16,9 +16,7 @@ void one_task_per_event() {
   auto resource = std::make_shared<weft::mutex>();
   resource->lock();  // the slow resource is busy for now
   for (int e = 0; e < events; ++e) {
-    weft::go("handler", [resource] {
-      std::lock_guard lock(*resource);
-    });
+    weft::go("handler", [resource] { std::lock_guard lock(*resource); });
   }
   resource->unlock();
 }

@@ -26,9 +26,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include "weft/detail/source_location.hpp"
 #include <utility>
 #include <vector>
+#include "weft/detail/source_location.hpp"
 
 #include "weft/detail/runtime.hpp"
 #include "weft/detail/wait_queue.hpp"

@@ -1,8 +1,8 @@
 // weft/options.hpp — how an exploration is configured and what it reports.
 //
 // `options` says how to explore (strategy, seed, iteration count, budgets, replay token); `report`
-// says what was found. Both are plain values. `options::from_env()` reads every `WEFT_*` variable so
-// that a test binary can be steered from the shell or a CI job without recompiling:
+// says what was found. Both are plain values. `options::from_env()` reads every `WEFT_*` variable
+// so that a test binary can be steered from the shell or a CI job without recompiling:
 //
 //   weft::options opts = weft::options::from_env();   // WEFT_SEED=7 ./my_tests
 //   opts.iterations = 5000;
@@ -37,12 +37,12 @@ enum class failure_kind {
   leak,                ///< the body returned but tasks remain blocked forever
   data_race,           ///< two unordered accesses to tracked state, one of them a write
   uncaught_exception,  ///< an exception escaped a task
-  panic,               ///< a Go-style panic: send on closed channel, negative wait-group counter, ...
-  assertion,           ///< a failed EXPECT_*/ASSERT_*/REQUIRE/CHECK inside a task
-  step_limit,          ///< an execution took more than options::max_steps scheduling points
-  livelock,            ///< tasks keep running but none makes progress
-  too_many_tasks,      ///< more than options::max_live_tasks tasks alive at once
-  nondeterminism,      ///< a replayed schedule diverged from the recorded one
+  panic,           ///< a Go-style panic: send on closed channel, negative wait-group counter, ...
+  assertion,       ///< a failed EXPECT_*/ASSERT_*/REQUIRE/CHECK inside a task
+  step_limit,      ///< an execution took more than options::max_steps scheduling points
+  livelock,        ///< tasks keep running but none makes progress
+  too_many_tasks,  ///< more than options::max_live_tasks tasks alive at once
+  nondeterminism,  ///< a replayed schedule diverged from the recorded one
 };
 
 /// Lower-case name of a strategy / policy / kind, as accepted by the WEFT_* variables.
@@ -64,15 +64,15 @@ struct options {
   std::chrono::milliseconds time_budget{0};  ///< 0 = none; else stop exploring when spent
   std::uint64_t max_steps = 1'000'000;       ///< scheduling points per execution before step_limit
   int pct_depth = 3;
-  int preemption_bound = 2;  ///< dfs; -1 = unbounded (exhaustive)
-  std::string replay;        ///< a token from a report: run exactly that schedule
+  int preemption_bound = 2;              ///< dfs; -1 = unbounded (exhaustive)
+  std::string replay;                    ///< a token from a report: run exactly that schedule
   std::size_t max_live_tasks = 100'000;  ///< more live tasks at once ends the execution
-  unsigned jobs = 1;                     ///< threads exploring in parallel, each with its own engine
+  unsigned jobs = 1;  ///< threads exploring in parallel, each with its own engine
   weft::time_policy time_policy = time_policy::explored;
 
   // --- additions beyond the contract -------------------------------------------------------
-  std::uint64_t total_shards = 1;  ///< WEFT_TOTAL_SHARDS: split iterations across processes
-  std::uint64_t shard_index = 0;   ///< WEFT_SHARD_INDEX: this process runs i % total == index
+  std::uint64_t total_shards = 1;       ///< WEFT_TOTAL_SHARDS: split iterations across processes
+  std::uint64_t shard_index = 0;        ///< WEFT_SHARD_INDEX: this process runs i % total == index
   std::size_t stack_size = 256 * 1024;  ///< WEFT_STACK_SIZE: bytes of stack per task (e.g. 64k)
   bool guard_pages = true;  ///< WEFT_GUARD_PAGES=0|1: a no-access page below each task stack
   /// WEFT_UNFAIR_STEPS: scheduling decisions per execution during which pct, pos and dfs follow

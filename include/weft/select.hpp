@@ -29,10 +29,10 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include "weft/detail/source_location.hpp"
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include "weft/detail/source_location.hpp"
 
 #include "weft/chan.hpp"
 #include "weft/detail/runtime.hpp"
@@ -270,9 +270,8 @@ std::size_t select_impl(const weft::source_location& site, Cases&... cases) {
       chosen = group.winner;
       if (!waiters[chosen].completed) {
         bool is_send = false;
-        visit_at(tuple, chosen, [&](auto& c) {
-          is_send = is_send_case<std::remove_reference_t<decltype(c)>>;
-        });
+        visit_at(tuple, chosen,
+                 [&](auto& c) { is_send = is_send_case<std::remove_reference_t<decltype(c)>>; });
         if (is_send) panic_select_send_on_closed(s, *headers[chosen], site);
         // A receive woken by close: the slot stays nullopt.
       }

@@ -25,10 +25,10 @@
 #pragma once
 
 #include <cstdint>
-#include "weft/detail/source_location.hpp"
 #include <string>
 #include <thread>
 #include <utility>
+#include "weft/detail/source_location.hpp"
 
 #include "weft/detail/function.hpp"
 #include "weft/detail/runtime.hpp"

@@ -31,6 +31,7 @@ struct clock {
 /// Blocks the calling task for `d` (virtual time in a scope). A scheduling point even when d <= 0.
 void sleep_for(clock::duration d, weft::source_location site = weft::source_location::current());
 /// Blocks the calling task until `t` (virtual time in a scope).
-void sleep_until(clock::time_point t, weft::source_location site = weft::source_location::current());
+void sleep_until(clock::time_point t,
+                 weft::source_location site = weft::source_location::current());
 
 }  // namespace weft

@@ -6,9 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include "weft/detail/source_location.hpp"
 #include "weft/detail/vector_clock.hpp"
-#include <string>
 
 namespace weft::detail {
 
@@ -92,7 +92,7 @@ struct object_header {
 /// What the inline hooks below read of the engine without a call (the engine's scope derives
 /// from it). Invariant: only the thread running the scope reads or writes it.
 struct scope_state {
-  task* current_ = nullptr;      // the running task; null while the driver runs
+  task* current_ = nullptr;       // the running task; null while the driver runs
   std::uint64_t generation_ = 0;  // the execution now running
   bool tearing_down_ = false;     // unwinding the tasks of an ended execution
   bool hb_active_ = false;        // happens-before clocks are maintained (see engine.cpp)
@@ -114,7 +114,8 @@ inline constinit thread_local scope_state* tls_scope_state = nullptr;
 inline scope* current_scope() noexcept { return tls_scope; }
 
 /// Registers a new primitive: inside a scope it belongs to the running execution.
-void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept;
+void register_object(object_header& h, object_kind kind,
+                     const weft::source_location& site) noexcept;
 
 /// Checks that `h` may be used from here, returning the scope (null in production mode). Using a
 /// scope object outside its execution, or a production object inside a scope, is a panic inside

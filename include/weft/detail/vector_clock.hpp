@@ -11,9 +11,7 @@ namespace weft::detail {
 
 class vector_clock {
  public:
-  std::uint32_t get(std::uint32_t task) const noexcept {
-    return task < c_.size() ? c_[task] : 0;
-  }
+  std::uint32_t get(std::uint32_t task) const noexcept { return task < c_.size() ? c_[task] : 0; }
   void set(std::uint32_t task, std::uint32_t value) {
     if (task >= c_.size()) c_.resize(task + 1, 0);
     c_[task] = value;

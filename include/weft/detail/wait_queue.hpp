@@ -24,10 +24,10 @@ struct select_group {
 };
 
 struct waiter {
-  task* owner = nullptr;                // scope mode: the parked task
+  task* owner = nullptr;                 // scope mode: the parked task
   std::atomic<std::uint32_t> signal{0};  // production mode: 1 once woken
-  void* slot = nullptr;                 // send: the value to take; recv: where to put it
-  select_group* group = nullptr;        // non-null for select cases
+  void* slot = nullptr;                  // send: the value to take; recv: where to put it
+  select_group* group = nullptr;         // non-null for select cases
   std::uint32_t case_index = 0;
   bool completed = false;  // the peer completed the operation (false: woken by close)
   // Intrusive links; invariant: queue != nullptr exactly while linked into `queue`.
