@@ -77,6 +77,7 @@ class dfs_strategy final : public strategy {
   std::size_t pick(const decision_point& d) override;
   std::uint64_t choose(std::uint64_t n) override;
   void forced(const decision_point& d) override;
+  bool wants_forced() const override { return true; }
   void end_execution() override;
   bool exhausted() const override { return exhausted_; }
   const char* name() const override { return "dfs"; }

@@ -26,6 +26,7 @@ class portfolio_strategy final : public strategy {
   std::size_t pick(const decision_point& d) override { return current_->pick(d); }
   std::uint64_t choose(std::uint64_t n) override { return current_->choose(n); }
   void forced(const decision_point& d) override { current_->forced(d); }
+  bool wants_forced() const override { return current_->wants_forced(); }
   void end_execution() override { current_->end_execution(); }
   const char* name() const override { return "portfolio"; }
 

@@ -75,6 +75,10 @@ class strategy {
   /// partial-order reduction must see it. Engines that call this set
   /// decision_point::forced_reported on every point they report.
   virtual void forced(const decision_point& d) { (void)d; }
+  /// Whether this strategy listens to `forced` in the execution that begin_execution prepared.
+  /// The engine asks once per execution and reports forced points only then, so that the
+  /// strategies that ignore them pay nothing on the hot path.
+  virtual bool wants_forced() const { return false; }
   /// Called when an execution ends (after the last pick).
   virtual void end_execution() {}
   /// Exhaustive strategies: true once every schedule within their bound has been run.

@@ -27,7 +27,6 @@
 namespace weft::detail {
 namespace {
 
-
 [[noreturn]] void weft_bug(const char* what) {
   std::fprintf(stderr, "weft: internal error (this is a weft bug, please report it): %s\n", what);
   std::abort();
@@ -62,8 +61,8 @@ std::string describe_exception(const std::exception_ptr& error) {
 
 // --- free hooks (weft/detail/runtime.hpp) ----------------------------------------------------
 
-
-void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept {
+void register_object(object_header& h, object_kind kind,
+                     const weft::source_location& site) noexcept {
   if (scope* s = tls_scope) {
     s->register_object(h, kind, site);
   } else {
@@ -251,6 +250,7 @@ void scope::run_execution(const std::function<void()>& body) {
   body_returned_ = false;
   tearing_down_ = false;
   ended_ = false;
+  report_forced_ = strategy_.wants_forced();
   timers_.clear();
   armed_timers_ = 0;
   now_ = epoch_ns;
@@ -537,12 +537,14 @@ std::uint64_t scope::decide_choose(std::uint64_t n) {
   std::uint64_t v = strategy_.choose(n);
   if (check_replay()) return 0;
   if (v >= n) weft_bug("strategy chose out of range");
-  choices_.push_back({static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(v), choose_check(n)});
+  choices_.push_back(
+      {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(v), choose_check(n)});
   return v;
 }
 
 std::size_t scope::decide_pick() {
-  const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task};
+  const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task,
+                         report_forced_};
   const std::size_t index = strategy_.pick(d);
   if (check_replay()) return 0;
   if (index >= candidates_.size()) weft_bug("strategy picked out of range");
@@ -551,13 +553,28 @@ std::size_t scope::decide_pick() {
   return index;
 }
 
+// A scheduling point that offers no choice, told to strategies that reason about dependencies
+// (dfs): a conflicting operation can sit in a step nobody chose. Nothing is recorded.
+void scope::report_forced(task_id only) {
+  candidates_.clear();
+  if (only == time_task) {
+    candidates_.push_back({time_task, op_kind::timer_fire, 0});
+  } else {
+    const task* t = tasks_[only];
+    candidates_.push_back({only, t->op, t->op_object != nullptr ? t->op_object->id : 0});
+  }
+  const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task, true};
+  strategy_.forced(d);
+}
+
 bool scope::check_replay_slow() {
   if (!replay_->diverged()) return false;
   if (failure_.kind == failure_kind::none) {
     std::string evidence = "  " + replay_->divergence() + "\n  offered now:";
     for (const candidate& c : candidates_) {
-      evidence += c.task == time_task ? std::string(" [advance virtual time]")
-                                      : " [task \"" + task_label(c.task) + "\" " + op_name(c.op) + "]";
+      evidence += c.task == time_task
+                      ? std::string(" [advance virtual time]")
+                      : " [task \"" + task_label(c.task) + "\" " + op_name(c.op) + "]";
     }
     evidence +=
         "\n  the program does not behave the same way under the same schedule: it depends on "
@@ -677,6 +694,7 @@ task* scope::choose_next() {
     if (n == 0) {
       if (live_ == 0) return nullptr;  // every task finished: pending deadlines never fire
       if (timers) {
+        if (report_forced_) report_forced(time_task);
         fire_next_timer();
         if (failure_.kind != failure_kind::none) return nullptr;
         continue;
@@ -684,7 +702,10 @@ task* scope::choose_next() {
       if (live_ > 0) end_with_blocked_tasks();
       return nullptr;
     }
-    if (n == 1 && !offer_time) return tasks_[runnable_[0]];
+    if (n == 1 && !offer_time) {
+      if (report_forced_) report_forced(runnable_[0]);
+      return tasks_[runnable_[0]];
+    }
     candidates_.clear();
     for (task_id id : runnable_) {
       const task* t = tasks_[id];
@@ -707,10 +728,10 @@ std::string scope::blocked_task_lines() const {
   std::string out;
   for (const task* t : tasks_) {
     if (t->state == task_state::finished) continue;
-    out += "  task \"" + task_label(t->id) + "\" (" +
-           (t->id == 0 ? std::string("the test body")
-                       : "spawned at " + format_site(t->spawn_site)) +
-           ") ";
+    out +=
+        "  task \"" + task_label(t->id) + "\" (" +
+        (t->id == 0 ? std::string("the test body") : "spawned at " + format_site(t->spawn_site)) +
+        ") ";
     if (t->state == task_state::runnable) {
       out += "is runnable, about to " + std::string(op_name(t->op)) + " at " +
              format_site(t->op_site) + "\n";
@@ -737,8 +758,7 @@ void scope::end_with_blocked_tasks() {
                    blocked_task_lines());
   } else {
     report_failure(failure_kind::deadlock,
-                   "every task is blocked and no timer can wake any of them",
-                   blocked_task_lines());
+                   "every task is blocked and no timer can wake any of them", blocked_task_lines());
   }
 }
 
@@ -752,8 +772,8 @@ void scope::report_failure(failure_kind kind, std::string headline, std::string 
 void scope::panic(const std::string& message, const weft::source_location& site) {
   task* t = current_;
   report_failure(failure_kind::panic, message,
-                 "  in task \"" + (t != nullptr ? task_label(t->id) : std::string("?")) +
-                     "\" at " + format_site(site) + "\n");
+                 "  in task \"" + (t != nullptr ? task_label(t->id) : std::string("?")) + "\" at " +
+                     format_site(site) + "\n");
   if (std::uncaught_exceptions() == 0) throw task_unwind{};
   // A panic while the task is already unwinding (from a destructor): like a Go panic during a
   // panic, this cannot be recovered from.
@@ -883,41 +903,76 @@ std::string scope::describe_schedule_tail() const {
 
 const char* op_name(op_kind k) noexcept {
   switch (k) {
-    case op_kind::start: return "start";
-    case op_kind::yield: return "yield";
-    case op_kind::spawn: return "go";
-    case op_kind::finish: return "finish";
-    case op_kind::choose: return "choose";
-    case op_kind::sleep: return "sleep";
-    case op_kind::chan_send: return "chan::send";
-    case op_kind::chan_recv: return "chan::recv";
-    case op_kind::chan_close: return "chan::close";
-    case op_kind::select: return "select";
-    case op_kind::mutex_lock: return "mutex::lock";
-    case op_kind::mutex_try_lock: return "mutex::try_lock";
-    case op_kind::mutex_unlock: return "mutex::unlock";
-    case op_kind::rw_lock: return "rw_mutex::lock";
-    case op_kind::rw_try_lock: return "rw_mutex::try_lock";
-    case op_kind::rw_unlock: return "rw_mutex::unlock";
-    case op_kind::rw_lock_shared: return "rw_mutex::lock_shared";
-    case op_kind::rw_try_lock_shared: return "rw_mutex::try_lock_shared";
-    case op_kind::rw_unlock_shared: return "rw_mutex::unlock_shared";
-    case op_kind::wg_add: return "wait_group::add";
-    case op_kind::wg_wait: return "wait_group::wait";
-    case op_kind::once_call: return "once::call";
-    case op_kind::cond_wait: return "cond_var::wait";
-    case op_kind::cond_notify: return "cond_var::notify";
-    case op_kind::sem_acquire: return "semaphore::acquire";
-    case op_kind::sem_try_acquire: return "semaphore::try_acquire";
-    case op_kind::sem_release: return "semaphore::release";
-    case op_kind::atomic_load: return "atomic::load";
-    case op_kind::atomic_store: return "atomic::store";
-    case op_kind::atomic_rmw: return "atomic::read_modify_write";
-    case op_kind::tracked_read: return "tracked::read";
-    case op_kind::tracked_write: return "tracked::write";
-    case op_kind::timer_op: return "timer";
-    case op_kind::timer_fire: return "timer fires";
-    case op_kind::ctx_cancel: return "context::cancel";
+    case op_kind::start:
+      return "start";
+    case op_kind::yield:
+      return "yield";
+    case op_kind::spawn:
+      return "go";
+    case op_kind::finish:
+      return "finish";
+    case op_kind::choose:
+      return "choose";
+    case op_kind::sleep:
+      return "sleep";
+    case op_kind::chan_send:
+      return "chan::send";
+    case op_kind::chan_recv:
+      return "chan::recv";
+    case op_kind::chan_close:
+      return "chan::close";
+    case op_kind::select:
+      return "select";
+    case op_kind::mutex_lock:
+      return "mutex::lock";
+    case op_kind::mutex_try_lock:
+      return "mutex::try_lock";
+    case op_kind::mutex_unlock:
+      return "mutex::unlock";
+    case op_kind::rw_lock:
+      return "rw_mutex::lock";
+    case op_kind::rw_try_lock:
+      return "rw_mutex::try_lock";
+    case op_kind::rw_unlock:
+      return "rw_mutex::unlock";
+    case op_kind::rw_lock_shared:
+      return "rw_mutex::lock_shared";
+    case op_kind::rw_try_lock_shared:
+      return "rw_mutex::try_lock_shared";
+    case op_kind::rw_unlock_shared:
+      return "rw_mutex::unlock_shared";
+    case op_kind::wg_add:
+      return "wait_group::add";
+    case op_kind::wg_wait:
+      return "wait_group::wait";
+    case op_kind::once_call:
+      return "once::call";
+    case op_kind::cond_wait:
+      return "cond_var::wait";
+    case op_kind::cond_notify:
+      return "cond_var::notify";
+    case op_kind::sem_acquire:
+      return "semaphore::acquire";
+    case op_kind::sem_try_acquire:
+      return "semaphore::try_acquire";
+    case op_kind::sem_release:
+      return "semaphore::release";
+    case op_kind::atomic_load:
+      return "atomic::load";
+    case op_kind::atomic_store:
+      return "atomic::store";
+    case op_kind::atomic_rmw:
+      return "atomic::read_modify_write";
+    case op_kind::tracked_read:
+      return "tracked::read";
+    case op_kind::tracked_write:
+      return "tracked::write";
+    case op_kind::timer_op:
+      return "timer";
+    case op_kind::timer_fire:
+      return "timer fires";
+    case op_kind::ctx_cancel:
+      return "context::cancel";
   }
   return "?";
 }
@@ -937,18 +992,30 @@ bool op_is_read_only(op_kind k) noexcept {
 
 const char* object_kind_name(object_kind k) noexcept {
   switch (k) {
-    case object_kind::none: return "object";
-    case object_kind::channel: return "chan";
-    case object_kind::mutex: return "mutex";
-    case object_kind::rw_mutex: return "rw_mutex";
-    case object_kind::wait_group: return "wait_group";
-    case object_kind::once: return "once";
-    case object_kind::cond_var: return "cond_var";
-    case object_kind::semaphore: return "semaphore";
-    case object_kind::atomic: return "atomic";
-    case object_kind::tracked: return "tracked";
-    case object_kind::timer: return "timer";
-    case object_kind::context: return "context";
+    case object_kind::none:
+      return "object";
+    case object_kind::channel:
+      return "chan";
+    case object_kind::mutex:
+      return "mutex";
+    case object_kind::rw_mutex:
+      return "rw_mutex";
+    case object_kind::wait_group:
+      return "wait_group";
+    case object_kind::once:
+      return "once";
+    case object_kind::cond_var:
+      return "cond_var";
+    case object_kind::semaphore:
+      return "semaphore";
+    case object_kind::atomic:
+      return "atomic";
+    case object_kind::tracked:
+      return "tracked";
+    case object_kind::timer:
+      return "timer";
+    case object_kind::context:
+      return "context";
   }
   return "object";
 }

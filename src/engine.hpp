@@ -7,9 +7,9 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include "weft/detail/source_location.hpp"
 #include <string>
 #include <vector>
+#include "weft/detail/source_location.hpp"
 
 #include "fiber.hpp"
 #include "scheduler/replay.hpp"
@@ -39,10 +39,10 @@ class sleep_event final : public timer_event {
 struct task : task_base {  // task_base first: inline hooks read `id` through it
   task_state state = task_state::runnable;
   bool started = false;
-  bool kill = false;         // teardown: unwind at the next resume
-  bool in_cleanup = false;   // destroying its closure (a destructor: never throw into it)
-  bool abandoned = false;    // teardown gave up unwinding it
-  std::string name;   // empty: shown as "task-<id>"
+  bool kill = false;        // teardown: unwind at the next resume
+  bool in_cleanup = false;  // destroying its closure (a destructor: never throw into it)
+  bool abandoned = false;   // teardown gave up unwinding it
+  std::string name;         // empty: shown as "task-<id>"
   weft::source_location spawn_site;
   scope* owner = nullptr;
   task_fn fn;
@@ -109,7 +109,8 @@ class scope : public scope_state {
   /// Records a failure found in user code (e.g. a failed assertion) without unwinding: the
   /// execution ends at the running task's next scheduling point.
   void report_failure(failure_kind kind, std::string headline, std::string evidence);
-  void register_object(object_header& h, object_kind kind, const weft::source_location& site) noexcept;
+  void register_object(object_header& h, object_kind kind,
+                       const weft::source_location& site) noexcept;
   /// In teardown: unwinds the running task if `op` allows it (see engine.cpp), or abandons it
   /// after max_teardown_steps operations; returns false.
   bool teardown_point(op_kind op, bool blocking);
@@ -134,6 +135,7 @@ class scope : public scope_state {
   task* create_task(std::string name, task_fn fn, const weft::source_location& site);
   task* choose_next();
   std::size_t decide_pick();
+  void report_forced(task_id only);
   std::uint64_t decide_choose(std::uint64_t n);
   bool check_replay() { return replay_ != nullptr && check_replay_slow(); }
   bool check_replay_slow();
@@ -156,11 +158,12 @@ class scope : public scope_state {
   // Task table. Invariant: tasks_[i]->id == i; records come from pool_ and are reused.
   std::vector<std::unique_ptr<task>> pool_;
   std::vector<task*> tasks_;
-  std::vector<task_id> runnable_;  // invariant: sorted ascending, exactly the runnable tasks
+  std::vector<task_id> runnable_;      // invariant: sorted ascending, exactly the runnable tasks
   std::vector<candidate> candidates_;  // scratch for decisions, reused
   std::size_t live_ = 0;               // tasks not finished
   bool body_returned_ = false;
-  bool ended_ = false;  // the execution reached its end; tasks switch to main
+  bool ended_ = false;          // the execution reached its end; tasks switch to main
+  bool report_forced_ = false;  // strategy_.wants_forced() for this execution
 
   // Virtual clock. Heap entries are lazily deleted: an entry is live iff its seq equals the
   // event's armed_seq.

@@ -77,6 +77,19 @@ std::string build_message(const scope& s, const std::string& token, const option
   return msg;
 }
 
+/// The message of a run that found nothing: a proof when the strategy exhausted its space.
+std::string summary_line(const report& r, const options& opts) {
+  if (r.exhausted) {
+    const std::string bound = opts.preemption_bound < 0
+                                  ? std::string("no preemption bound")
+                                  : "preemption bound " + std::to_string(opts.preemption_bound);
+    return "weft: verified: all " + std::to_string(r.executions) + " schedules within the bound (" +
+           std::string(to_string(opts.strategy)) + ", " + bound + ")\n";
+  }
+  return "weft: no bug found in " + std::to_string(r.executions) + " executions (" +
+         std::to_string(r.distinct_schedules) + " distinct schedules)\n";
+}
+
 struct found_failure {
   std::uint64_t iteration = 0;
   report rep;
@@ -104,9 +117,9 @@ report replay_once(options opts, const std::function<void()>& body) {
   recorded_schedule rec = decode_token(opts.replay);
   const std::uint32_t expected = test_name_hash(opts.test_name);
   if (rec.test_hash != 0 && expected != 0 && rec.test_hash != expected) {
-    throw usage_error("weft: the replay token (WEFT_REPLAY) was recorded by another test, not by \"" +
-                      opts.test_name +
-                      "\"; run it with the test named in the replay line it came from");
+    throw usage_error(
+        "weft: the replay token (WEFT_REPLAY) was recorded by another test, not by \"" +
+        opts.test_name + "\"; run it with the test named in the replay line it came from");
   }
   opts.time_policy = rec.time_policy;
   opts.max_steps = rec.max_steps;
@@ -184,13 +197,24 @@ std::string current_command() {
 report explore(const options& opts_in, std::function<void()> body) {
   using namespace detail;
   if (current_scope() != nullptr) {
-    throw usage_error("weft::explore/run/check: called inside a deterministic scope; scopes do not nest");
+    throw usage_error(
+        "weft::explore/run/check: called inside a deterministic scope; scopes do not nest");
   }
   if (!body) throw usage_error("weft::explore: the body is empty");
   validate(opts_in);
   if (!opts_in.replay.empty()) return replay_once(opts_in, body);
 
-  const options opts = opts_in;
+  options opts = opts_in;
+  // dfs walks one tree whose next schedule depends on every earlier one: it cannot be split into
+  // independent iterations. It runs on one job, and when sharded, shard 0 runs the whole search
+  // and the other shards nothing (so a sharded CI matrix stays correct).
+  const bool sequential = opts.strategy == weft::strategy::dfs;
+  if (sequential) {
+    opts.jobs = 1;
+    if (opts.shard_index != 0) opts.iterations = 0;
+    opts.total_shards = 1;
+    opts.shard_index = 0;
+  }
   const auto start = std::chrono::steady_clock::now();
   const bool budgeted = opts.time_budget.count() > 0;
   const auto deadline = start + opts.time_budget;
@@ -203,9 +227,8 @@ report explore(const options& opts_in, std::function<void()> body) {
   std::unordered_set<std::uint64_t> schedules;  // only its size is used
   std::atomic<std::uint64_t> next_slot{0};      // k-th iteration of this shard
   std::atomic<std::uint64_t> lowest_iteration{~std::uint64_t{0}};
-  const std::uint64_t per_shard =
-      opts.iterations / opts.total_shards +
-      (opts.shard_index < opts.iterations % opts.total_shards ? 1 : 0);
+  const std::uint64_t per_shard = opts.iterations / opts.total_shards +
+                                  (opts.shard_index < opts.iterations % opts.total_shards ? 1 : 0);
 
   auto worker = [&] {
     std::unique_ptr<detail::strategy> strat = make_strategy(opts);
@@ -267,6 +290,7 @@ report explore(const options& opts_in, std::function<void()> body) {
   r.distinct_schedules = schedules.size();
   r.exhausted = exhausted && !lowest;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (r.ok()) r.message = summary_line(r, opts);
   return r;
 }
 

@@ -4,10 +4,10 @@
 // seed; the comments give the odds over seeds, measured and (for PCT) from the paper's bound, so
 // that a passing test says something about the strategy and not about one lucky seed.
 //
-// dfs is tested two ways. Through weft::explore on the real engine; its reduction is exact only
-// when the engine reports the scheduling points that offer no choice (strategy::forced), so the
-// execution counts asserted there depend on whether this engine does (see
-// engine_reports_forced_steps). And through `sim`, a small model of the engine's semantics for
+// dfs is tested two ways. Through weft::explore on the real engine, which reports the scheduling
+// points that offer no choice (strategy::forced), so the reduction is exact and the execution
+// counts asserted there are the numbers of behaviours. And through `sim`, a small model of the
+// engine's semantics for
 // mutexes, wait groups and shared variables that reports every point, where the counts are the
 // exact numbers of behaviours and are checked against the search without reduction.
 #include <algorithm>
@@ -154,21 +154,19 @@ void use_before_init() {
   wg->wait();
 }
 
-// Whether this engine reports forced steps to strategies. With one task besides the body, the
-// only explored orders are the worker's done against the body's wait, which the wait-group model
-// merges into one behaviour: 1 execution when every step is seen, more when dfs must assume that
-// unseen steps hide races.
-bool engine_reports_forced_steps() {
-  static const bool reported = [] {
-    const weft::report r = weft::explore(dfs(-1), [] {
-      auto wg = std::make_shared<weft::wait_group>();
-      wg->add(1);
-      weft::go([wg] { wg->done(); });
-      wg->wait();
-    });
-    return r.executions == 1;
-  }();
-  return reported;
+// The engine reports the scheduling points that offer no choice (strategy::forced) to dfs. With
+// one task besides the body, the only explored orders are the worker's done against the body's
+// wait, which the wait-group model merges into one behaviour: 1 execution when every step is
+// seen, more when dfs must assume that unseen steps hide races.
+TEST(Dfs, EngineReportsForcedSteps) {
+  const weft::report r = weft::explore(dfs(-1), [] {
+    auto wg = std::make_shared<weft::wait_group>();
+    wg->add(1);
+    weft::go([wg] { wg->done(); });
+    wg->wait();
+  });
+  EXPECT_TRUE(r.ok() && r.exhausted) << r.message;
+  EXPECT_EQ(r.executions, 1u);
 }
 
 // --- PCT ----------------------------------------------------------------------------------------
@@ -472,23 +470,49 @@ TEST(Fairness, WithoutTheFairFallbackPctAndDfsSpinForever) {
 TEST(Dfs, ThreeTasksTwoLockedIncrementsEachIsVerified) {
   // The target: every behaviour is the order of the 6 critical sections (6!/(2!·2!·2!)
   // = 90) times the order of the 3 done() calls (3! = 6). With every step reported that is
-  // exactly what dfs runs; without, it must also reverse every race the unseen steps might hide.
+  // exactly what dfs runs (without, it would also reverse every race unseen steps might hide:
+  // 25,946 executions).
   const weft::report r = weft::explore(dfs(-1), [] { counter(3, 2); });
   EXPECT_TRUE(r.ok()) << r.message;
   EXPECT_TRUE(r.exhausted);
-  EXPECT_EQ(r.executions, engine_reports_forced_steps() ? 540u : 25'946u);
+  EXPECT_EQ(r.executions, 540u);
+}
+
+TEST(Dfs, ExhaustedSearchSaysVerified) {
+  const weft::report r = weft::explore(dfs(-1), [] { counter(3, 2); });
+  EXPECT_TRUE(contains(r.message,
+                       "verified: all 540 schedules within the bound (dfs, no preemption bound)"))
+      << r.message;
+  const weft::report sampled =
+      weft::explore(with(weft::strategy::random, 20), [] { counter(2, 1); });
+  EXPECT_TRUE(contains(sampled.message, "no bug found in 20 executions")) << sampled.message;
+}
+
+TEST(Dfs, JobsAndShardsDoNotSplitTheSearch) {
+  // One search tree cannot be cut into independent iterations: dfs runs on one job, and when
+  // sharded, shard 0 runs the whole search and the others nothing.
+  weft::options o = dfs(-1);
+  o.jobs = 2;
+  const weft::report parallel = weft::explore(o, [] { counter(3, 2); });
+  EXPECT_EQ(parallel.executions, 540u);
+  EXPECT_TRUE(parallel.exhausted);
+  o.jobs = 1;
+  o.total_shards = 2;
+  o.shard_index = 0;
+  EXPECT_EQ(weft::explore(o, [] { counter(3, 2); }).executions, 540u);
+  o.shard_index = 1;
+  EXPECT_EQ(weft::explore(o, [] { counter(3, 2); }).executions, 0u);
 }
 
 TEST(Dfs, SmallProgramsRunOneExecutionPerBehaviour) {
   struct expectation {
     int tasks, rounds;
-    std::uint64_t exact, unseen;  // with and without forced steps reported
-  } cases[] = {{1, 2, 1, 3}, {2, 1, 4, 32}, {2, 2, 12, 108}, {3, 1, 36, 679}};
+    std::uint64_t exact;
+  } cases[] = {{1, 2, 1}, {2, 1, 4}, {2, 2, 12}, {3, 1, 36}};
   for (const auto& c : cases) {
     const weft::report r = weft::explore(dfs(-1), [c] { counter(c.tasks, c.rounds); });
     EXPECT_TRUE(r.ok() && r.exhausted) << r.message;
-    EXPECT_EQ(r.executions, engine_reports_forced_steps() ? c.exact : c.unseen)
-        << c.tasks << " tasks, " << c.rounds << " rounds";
+    EXPECT_EQ(r.executions, c.exact) << c.tasks << " tasks, " << c.rounds << " rounds";
   }
 }
 
@@ -498,9 +522,8 @@ TEST(Dfs, FindsTheAbbaDeadlockEarly) {
     ASSERT_EQ(r.kind, failure_kind::deadlock) << r.message;
     EXPECT_TRUE(contains(r.message, "held by task \"worker-1\"")) << r.message;
     // The first execution runs worker-1 to its end; the reversal of its first lock against
-    // worker-2's is the second. Without forced steps the search first tries the unseen tail.
-    EXPECT_EQ(r.iteration, engine_reports_forced_steps() ? 1u : (bound < 0 ? 18u : 28u))
-        << "bound " << bound;
+    // worker-2's is the second.
+    EXPECT_EQ(r.iteration, 1u) << "bound " << bound;
   }
 }
 
