@@ -53,7 +53,7 @@ class replay_strategy final : public strategy {
                     "recorded " + std::to_string(choices_.size()) + " choices)";
       return 0;
     }
- const choice& c = choices_[position_];
+    const choice& c = choices_[position_];
     if (c.n != n || c.check != check_of(c.index)) {
       divergence_ = where() + " the recorded schedule offered " + std::to_string(c.n) +
                     " options, this run offers " + std::to_string(n) +

@@ -15,6 +15,7 @@
 // locking another node (the cascade runs after unlocking, as in Go). Order: node mutex, then the
 // timer lock, then a channel's lock. The timer thread cancels from outside its own lock.
 #include "weft/context.hpp"
+#include "weft/detail/tsan.hpp"
 
 #include <mutex>
 #include <string>
@@ -219,6 +220,7 @@ cancel_scope make_child_context(const context& parent, std::optional<clock::time
                                 const weft::source_location& site) {
   auto st = std::make_shared<ctx_state>(site);
   scope* s = check_use(st->header, "with_cancel");
+  tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   const std::shared_ptr<ctx_state>& p = parent.state_;
   if (p != nullptr) check_use(p->header, "with_cancel");  // the parent must be of this world
   const bool live = s == nullptr || !tearing_down(*s);
@@ -267,6 +269,7 @@ cancel_scope make_child_context(const context& parent, std::optional<clock::time
 
   auto cancel = [st, site] {
     scope* cs = check_use(st->header, "context cancel");
+    tsan_guard tsan(cs);  // weft state: invisible to TSan (tsan.hpp)
     if (cs != nullptr) {
       if (tearing_down(*cs)) return;
       step(*cs, op_kind::ctx_cancel, &st->header, site);
@@ -285,6 +288,7 @@ chan<std::monostate> context::done(weft::source_location site) const {
   if (state_ == nullptr) return chan<std::monostate>(site);
   auto& st = *state_;
   detail::scope* s = detail::check_use(st.header, "context::done");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s == nullptr || !detail::tearing_down(*s)) st.expire_if_due(s);
   return st.done_ch;
 }
@@ -293,6 +297,7 @@ std::error_code context::err() const {
   if (state_ == nullptr) return {};
   auto& st = *state_;
   detail::scope* s = detail::check_use(st.header, "context::err");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s == nullptr || !detail::tearing_down(*s)) st.expire_if_due(s);
   return st.current_error(s);
 }

@@ -14,6 +14,7 @@
 // addresses, real time or hash iteration order.
 #include "engine.hpp"
 
+#include "weft/detail/tsan.hpp"
 #include "weft/task.hpp"
 
 #include <cxxabi.h>
@@ -25,12 +26,13 @@
 #include <typeinfo>
 
 namespace weft::detail {
-namespace {
 
-[[noreturn]] void weft_bug(const char* what) {
+void weft_bug(const char* what) {
   std::fprintf(stderr, "weft: internal error (this is a weft bug, please report it): %s\n", what);
   std::abort();
 }
+
+namespace {
 
 bool timer_later(const auto& a, const auto& b) {
   return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
@@ -60,10 +62,14 @@ std::string describe_exception(const std::exception_ptr& error) {
 }  // namespace
 
 // --- free hooks (weft/detail/runtime.hpp) ----------------------------------------------------
+//
+// Every entry point below that runs on a task's fiber holds a tsan_guard (weft/detail/tsan.hpp):
+// the engine's tables are shared by all fibers, ordered by the one thread, which TSan cannot see.
 
 void register_object(object_header& h, object_kind kind,
                      const weft::source_location& site) noexcept {
   if (scope* s = tls_scope) {
+    tsan_guard guard(s);
     s->register_object(h, kind, site);
   } else {
     h.owner = nullptr;
@@ -88,6 +94,7 @@ std::string describe(const object_header& h) {
 scope* check_use_slow(const object_header& h, const char* api) {
   scope* s = tls_scope;
   if (h.owner == nullptr && s == nullptr) return nullptr;
+  tsan_guard guard(s);
   if (h.owner == nullptr) {
     s->panic(std::string(api) + ": this " + object_kind_name(h.kind) + " was created outside any " +
                  "deterministic scope (at " + format_site(h.created) +
@@ -109,35 +116,60 @@ scope* check_use_slow(const object_header& h, const char* api) {
 }
 
 void step(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
+  tsan_guard guard(&s);
   s.step(op, obj, site);
 }
 bool park(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
+  tsan_guard guard(&s);
   return s.park(op, obj, site);
 }
-void wake(scope& s, task* t) noexcept { s.wake(t); }
-void note_teardown_operation() {
-  if (tls_scope != nullptr) tls_scope->teardown_point(op_kind::finish, false);
+void wake(scope& s, task* t) noexcept {
+  tsan_guard guard(&s);
+  s.wake(t);
 }
-std::uint64_t explored_choice(scope& s, std::uint64_t n) { return s.explored_choice(n); }
-std::int64_t virtual_now(const scope& s) noexcept { return s.now(); }
-void arm(scope& s, timer_event& e, std::int64_t deadline) { s.arm(e, deadline); }
-bool disarm(scope& s, timer_event& e) noexcept { return s.disarm(e); }
+void note_teardown_operation() {
+  if (tls_scope != nullptr) {
+    tsan_guard guard(tls_scope);
+    tls_scope->teardown_point(op_kind::finish, false);
+  }
+}
+std::uint64_t explored_choice(scope& s, std::uint64_t n) {
+  tsan_guard guard(&s);
+  return s.explored_choice(n);
+}
+std::int64_t virtual_now(const scope& s) noexcept {
+  tsan_guard guard(&s);
+  return s.now();
+}
+void arm(scope& s, timer_event& e, std::int64_t deadline) {
+  tsan_guard guard(&s);
+  s.arm(e, deadline);
+}
+bool disarm(scope& s, timer_event& e) noexcept {
+  tsan_guard guard(&s);
+  return s.disarm(e);
+}
 
 void panic(scope* s, const std::string& message, const weft::source_location& site) {
   if (s == nullptr) throw usage_error(message);
+  tsan_guard guard(s);
   s->panic(message, site);
 }
 
 void spawn(scope& s, std::string name, task_fn fn, const weft::source_location& site) {
+  tsan_guard guard(&s);
   s.spawn(std::move(name), std::move(fn), site);
 }
 void spawn_from_event(scope& s, std::string name, task_fn fn, const weft::source_location& site) {
+  tsan_guard guard(&s);
   s.spawn_detached(std::move(name), std::move(fn), site);
 }
 std::uint64_t scope_choose(scope& s, std::uint64_t n, const weft::source_location& site) {
+  tsan_guard guard(&s);
   return s.choose(n, site);
 }
 void scope_yield(scope& s, const weft::source_location& site) {
+  tsan_guard guard(&s);
   s.step(op_kind::yield, nullptr, site);  // in teardown: unwinds the task (a spinning loop)
 }
 
@@ -151,18 +183,31 @@ void sleep_event::fire(scope& s) { s.wake(sleeper); }
 // clock into the task's. An access is ordered after another iff the other's epoch is <= the
 // accessing task's component for the other task.
 
+//
+// ThreadSanitizer (weft/detail/tsan.hpp): each edge is also emitted as __tsan_acquire /
+// __tsan_release on the address of the sync object's clock, on behalf of `t` (which need not be
+// running), always: independent of hb_active() (lazy, and off without detect_races), since TSan
+// checks plain memory. The `go` edge is TSan's own fiber creation (a fiber happens after its
+// creator); switches to and from the driver synchronize (fiber.cpp).
+
 void hb_acquire(scope& s, const vector_clock& c, task* t) {
+  if (t != nullptr) tsan_acquire_as(t->fib.tsan_fiber, &c);
   if (!s.hb_active() || t == nullptr) return;
   t->clock.join(c);
 }
 
 void hb_release(scope& s, vector_clock& c, task* t) {
+  if (t != nullptr) tsan_release_as(t->fib.tsan_fiber, &c);
   if (!s.hb_active() || t == nullptr) return;
   c.join(t->clock);
   t->clock.tick(t->id);
 }
 
 void hb_acquire_release(scope& s, vector_clock& c, task* t) {
+  if (t != nullptr) {
+    tsan_acquire_as(t->fib.tsan_fiber, &c);
+    tsan_release_as(t->fib.tsan_fiber, &c);
+  }
   if (!s.hb_active() || t == nullptr) return;
   t->clock.join(c);
   c.join(t->clock);
@@ -170,6 +215,12 @@ void hb_acquire_release(scope& s, vector_clock& c, task* t) {
 }
 
 void hb_rendezvous(scope& s, task* a, task* b) {
+  if (a != nullptr && b != nullptr) {  // each publishes on its own clock's address
+    tsan_release_as(a->fib.tsan_fiber, &a->clock);
+    tsan_release_as(b->fib.tsan_fiber, &b->clock);
+    tsan_acquire_as(a->fib.tsan_fiber, &b->clock);
+    tsan_acquire_as(b->fib.tsan_fiber, &a->clock);
+  }
   if (!s.hb_active() || a == nullptr || b == nullptr) return;
   a->clock.join(b->clock);
   b->clock.join(a->clock);
@@ -179,6 +230,7 @@ void hb_rendezvous(scope& s, task* a, task* b) {
 
 void check_access(scope& s, access_history& history, const object_header& h, bool write,
                   const weft::source_location& site) {
+  tsan_guard guard(&s);
   if (s.hb_active()) s.check_access(history, h, write, site);
 }
 
@@ -241,6 +293,8 @@ void scope::run_execution(const std::function<void()>& body) {
   hb_active_ = false;
   next_object_id_ = 0;
   steps_ = 0;
+  last_progress_ = 0;
+  preemptions_ = 0;
   choices_.clear();
   failure_ = failure_record{};
   tail_count_ = 0;
@@ -266,7 +320,12 @@ void scope::run_execution(const std::function<void()>& body) {
     fiber_switch(main_fiber_, first->fib);
   }
   current_ = nullptr;
-  teardown();
+  {
+    // Teardown unwinds an execution that has ended: nothing it touches is a race of the program.
+    tsan_guard guard(this);
+    teardown();
+  }
+  tsan_acquire_as(nullptr, this);  // every task's end (finish_running_task)
   tls_scope = nullptr;
   tls_scope_state = nullptr;
 }
@@ -300,7 +359,9 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
     }
     t->clock.tick(id);
   }
+  // The `go` edge for TSan: fiber creation makes the child happen after the running fiber.
   fiber_create(t->fib, stacks_.acquire(), &scope::task_entry, t);
+  tsan_name_fiber(t->fib.tsan_fiber, id, t->name.c_str());
   tasks_.push_back(t);
   runnable_.push_back(id);  // ids grow, so runnable_ stays sorted
   ++live_;
@@ -371,7 +432,11 @@ void scope::task_entry(void* arg) {
 }
 
 void scope::finish_running_task(std::exception_ptr error, bool unwound) {
+  tsan_task_exit_begin();  // weft state from here; fiber_exit ends the ignore (tsan.hpp)
   task* t = current_;
+  // TSan: task end -> the driver, which acquires after the execution (run_execution) and so
+  // happens after every task before it reuses their records, closures and stacks.
+  tsan_release_as(t->fib.tsan_fiber, this);
   (void)unwound;
   if (error && !tearing_down_ && failure_.kind == failure_kind::none) {
     std::string what = describe_exception(error);
@@ -387,6 +452,7 @@ void scope::finish_running_task(std::exception_ptr error, bool unwound) {
   error = nullptr;
   t->state = task_state::finished;
   t->op = op_kind::finish;
+  last_progress_ = steps_;
   --live_;
   remove_runnable(t->id);
   if (t->id == 0) body_returned_ = true;
@@ -414,6 +480,7 @@ void scope::remove_runnable(task_id id) noexcept {
 
 void scope::wake(task* t) noexcept {
   if (t->state != task_state::blocked) return;
+  last_progress_ = steps_;  // a blocked operation completes: a value handed over, a lock passed
   t->state = task_state::runnable;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
 }
@@ -431,11 +498,46 @@ void scope::record_step(op_kind op, const object_header* obj, const weft::source
   ++tail_count_;
 }
 
+namespace {
+// Operations that change shared state whenever they run: a task performing one is not spinning.
+// Operations whose effect depends on what they find (a receive, a lock, a select, a CAS) count
+// when they complete something: through wake() or note_progress(). A loop that only reads,
+// yields, fails try-locks or receives from a closed channel makes none.
+constexpr bool op_makes_progress(op_kind op) noexcept {
+  switch (op) {
+    case op_kind::spawn:
+    case op_kind::finish:
+    case op_kind::sleep:
+    case op_kind::chan_close:
+    case op_kind::mutex_unlock:
+    case op_kind::rw_unlock:
+    case op_kind::rw_unlock_shared:
+    case op_kind::wg_add:
+    case op_kind::once_call:
+    case op_kind::cond_notify:
+    case op_kind::sem_release:
+    case op_kind::atomic_store:
+    case op_kind::tracked_write:
+    case op_kind::timer_fire:
+    case op_kind::ctx_cancel:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+void note_progress(scope& s) noexcept {
+  tsan_guard guard(&s);
+  s.note_progress();
+}
+
 void scope::step(op_kind op, const object_header* obj, const weft::source_location& site) {
   if (tearing_down_) {
     teardown_point(op, false);
     return;
   }
+  if (op_makes_progress(op)) last_progress_ = steps_;
   task* self = current_;
   self->op = op;
   self->op_object = obj;
@@ -506,6 +608,7 @@ bool throwable_op(op_kind op) noexcept {
 bool scope::teardown_point(op_kind op, bool blocking) {
   task* t = current_;
   if (t == nullptr || !t->kill) return false;
+  tsan_ignore_rest_of_fiber();  // being unwound by teardown: see run_execution
   if ((blocking || throwable_op(op)) && std::uncaught_exceptions() == 0 && !t->in_cleanup) {
     throw task_unwind{};  // `kill` stays set: a `catch (...)` that swallows it meets it again
   }
@@ -514,6 +617,7 @@ bool scope::teardown_point(op_kind op, bool blocking) {
     // unwind, or spins in destructors): abandon its stack without running its destructors.
     t->abandoned = true;
     current_ = nullptr;
+    tsan_end_all_ignores();  // its last switch (tsan.hpp)
     fiber_switch(t->fib, main_fiber_);
     weft_bug("an abandoned task was resumed");
   }
@@ -548,6 +652,10 @@ std::size_t scope::decide_pick() {
   const std::size_t index = strategy_.pick(d);
   if (check_replay()) return 0;
   if (index >= candidates_.size()) weft_bug("strategy picked out of range");
+  if (current_ != nullptr && current_->state == task_state::runnable &&
+      candidates_[index].task != current_->id) {
+    ++preemptions_;
+  }
   choices_.push_back({static_cast<std::uint32_t>(candidates_.size()),
                       static_cast<std::uint32_t>(index), decision_check(d, index)});
   return index;
@@ -595,13 +703,21 @@ bool scope::has_wakeful_timer() {
 }
 
 void scope::fire_next_timer() {
-  // Earliest deadline among events that can wake someone.
+  // Earliest deadline among events that can wake someone. The heap's top has the earliest
+  // deadline of all: when it can wake someone (a sleep always can) it is the answer, in O(1);
+  // only a top that cannot (a timer nobody listens to) needs the scan.
   std::int64_t target = 0;
   bool found = false;
-  for (const timer_entry& e : timers_) {
-    if (e.event->armed_seq == e.seq && e.event->can_wake() && (!found || e.deadline < target)) {
-      target = e.deadline;
-      found = true;
+  if (!timers_.empty() && timers_.front().event->armed_seq == timers_.front().seq &&
+      timers_.front().event->can_wake()) {
+    target = timers_.front().deadline;
+    found = true;
+  } else {
+    for (const timer_entry& e : timers_) {
+      if (e.event->armed_seq == e.seq && e.event->can_wake() && (!found || e.deadline < target)) {
+        target = e.deadline;
+        found = true;
+      }
     }
   }
   if (!found) weft_bug("fire_next_timer without a wakeful timer");
@@ -687,6 +803,10 @@ task* scope::choose_next() {
                    "  tasks still alive:\n" + blocked_task_lines());
     return nullptr;
   }
+  if (steps_ - last_progress_ > opts_.progress_steps && opts_.progress_steps != 0) {
+    report_livelock();
+    return nullptr;
+  }
   for (;;) {
     const bool timers = armed_timers_ > 0 && has_wakeful_timer();
     const bool offer_time = timers && opts_.time_policy == weft::time_policy::explored;
@@ -748,6 +868,123 @@ std::string scope::blocked_task_lines() const {
   return out;
 }
 
+// The wait-for graph of a deadlock or leak: every blocked task points at the object it waits
+// on, and a lock points at the task holding it. Each task waits on one object and each lock has
+// one holder, so following "waits for the holder of" from any task either stops or enters a
+// cycle; every cycle is printed once, from its lowest task id (deterministic). Channels have no
+// holder; for them the report says whether anyone besides the waiters still has a handle.
+std::string scope::wait_for_graph() const {
+  auto holder_of = [this](const task* t) -> const task* {
+    if (t->state != task_state::blocked || t->op_object == nullptr) return nullptr;
+    const task_id h = t->op_object->holder;
+    if (h == no_task || h >= tasks_.size() || h == t->id) return nullptr;
+    const task* next = tasks_[h];
+    return next->state == task_state::finished ? nullptr : next;
+  };
+  auto object_name = [](const object_header& h) {
+    return std::string(object_kind_name(h.kind)) + "#" + std::to_string(h.id);
+  };
+  std::string out = "  wait-for graph:\n";
+  std::vector<bool> in_cycle(tasks_.size(), false);
+  for (const task* start : tasks_) {
+    // Walk at most tasks_.size() edges; a cycle through `start` comes back to it.
+    const task* t = start;
+    bool back = false;
+    for (std::size_t k = 0; k < tasks_.size() && t != nullptr; ++k) {
+      t = holder_of(t);
+      if (t == start) {
+        back = true;
+        break;
+      }
+      if (t != nullptr && t->id < start->id) break;  // printed from its lowest id already
+    }
+    if (!back) continue;
+    std::string line = "    cycle: \"" + task_label(start->id) + "\"";
+    t = start;
+    do {
+      in_cycle[t->id] = true;
+      const task* h = holder_of(t);
+      line += " → " + object_name(*t->op_object) + " (held by \"" + task_label(h->id) + "\")";
+      t = h;
+    } while (t != start);
+    out += line + "\n";
+  }
+  for (const task* t : tasks_) {
+    if (t->state != task_state::blocked || in_cycle[t->id]) continue;
+    std::string line = "    \"" + task_label(t->id) + "\" waits in " + op_name(t->op);
+    const object_header* obj = t->op_object;
+    if (obj == nullptr) {
+      out += line + "\n";
+      continue;
+    }
+    line += " on " + object_name(*obj);
+    if (const task* h = holder_of(t)) {
+      line += " (held by \"" + task_label(h->id) + "\", itself blocked)";
+    } else if (obj->handle_count != nullptr) {
+      long waiting = 0;
+      for (const task* u : tasks_) {
+        waiting += (u->state == task_state::blocked && u->op_object == obj) ? 1 : 0;
+      }
+      const long handles = obj->handle_count(obj->counted);
+      const char* verb = t->op == op_kind::chan_send ? "receive from" : "send to or close";
+      if (handles <= waiting) {
+        line += ": no task besides the " + std::to_string(waiting) +
+                " blocked on it holds this channel, so nobody can ever " + verb + " it";
+      } else {
+        line += ": " + std::to_string(handles - waiting) +
+                " more handle(s) exist, but every task that could " + verb + " it is blocked";
+      }
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+// No task made progress for progress_steps scheduling points. The spinning task is the one that
+// ran most often in the schedule tail (the last tail_size steps); where it spins is its most
+// recent site there.
+void scope::report_livelock() {
+  const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_size);
+  std::vector<std::pair<task_id, unsigned>> counts;
+  const step_record* last_of_spinner = nullptr;
+  for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+    const step_record& r = tail_[k % tail_size];
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == r.task; });
+    if (it == counts.end()) {
+      counts.emplace_back(r.task, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  task_id spinner = no_task;
+  unsigned most = 0;
+  for (const auto& [id, n] : counts) {
+    if (n > most || (n == most && id < spinner)) {
+      spinner = id;
+      most = n;
+    }
+  }
+  for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+    const step_record& r = tail_[k % tail_size];
+    if (r.task == spinner) last_of_spinner = &r;
+  }
+  std::string where = "?";
+  if (last_of_spinner != nullptr) {
+    where = std::string(op_name(last_of_spinner->op)) + " at " + format_site(last_of_spinner->site);
+  }
+  const std::string name = spinner == no_task ? std::string("?") : task_label(spinner);
+  report_failure(
+      failure_kind::livelock,
+      "no task made progress in " + std::to_string(steps_ - last_progress_) +
+          " scheduling points; task \"" + name + "\" keeps running (" + where + ")",
+      "  progress is a value passing through a channel, a lock released, a wait-group done, a "
+      "task finishing, a timer firing, a store; since step " +
+          std::to_string(last_progress_) + " the tasks have only polled, yielded or retried\n" +
+          "  (the bound is options::progress_steps / WEFT_PROGRESS_STEPS, 0 = off)\n" +
+          "  tasks still alive:\n" + blocked_task_lines());
+}
+
 void scope::end_with_blocked_tasks() {
   std::size_t blocked = 0;
   for (const task* t : tasks_) blocked += t->state == task_state::blocked ? 1 : 0;
@@ -755,10 +992,11 @@ void scope::end_with_blocked_tasks() {
     report_failure(failure_kind::leak,
                    "the body returned but " + std::to_string(blocked) +
                        (blocked == 1 ? " task stays" : " tasks stay") + " blocked forever",
-                   blocked_task_lines());
+                   blocked_task_lines() + wait_for_graph());
   } else {
     report_failure(failure_kind::deadlock,
-                   "every task is blocked and no timer can wake any of them", blocked_task_lines());
+                   "every task is blocked and no timer can wake any of them",
+                   blocked_task_lines() + wait_for_graph());
   }
 }
 
@@ -767,6 +1005,17 @@ void scope::report_failure(failure_kind kind, std::string headline, std::string 
   failure_.kind = kind;
   failure_.headline = std::move(headline);
   failure_.evidence = std::move(evidence);
+  std::vector<std::string> sites;
+  if (kind == failure_kind::deadlock || kind == failure_kind::leak) {
+    for (const task* t : tasks_) {
+      if (t->state == task_state::blocked) sites.push_back(format_site(t->op_site));
+    }
+    std::sort(sites.begin(), sites.end());
+  } else if (current_ != nullptr) {
+    sites.push_back(format_site(current_->spawn_site));
+    sites.push_back(format_site(current_->op_site));
+  }
+  for (const std::string& site : sites) failure_.place += site + ";";
 }
 
 void scope::panic(const std::string& message, const weft::source_location& site) {
@@ -876,25 +1125,80 @@ void scope::teardown() {
   tearing_down_ = false;
 }
 
+// The schedule tail as a table, one column per task and one row per step, like Lincheck's
+// interleaving traces: reading down a column shows what one task did, reading across shows who
+// ran when. The site of each step is the last column (one step per row, so it is unambiguous).
+// With more than max_table_columns tasks in the tail the table would not fit a terminal: it
+// becomes one line per step naming the task.
 std::string scope::describe_schedule_tail() const {
-  std::string out;
   const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_size);
-  out += "  last " + std::to_string(shown) + " of " + std::to_string(steps_) +
-         " scheduling points (most recent last):\n";
+  std::string out = "  last " + std::to_string(shown) + " of " + std::to_string(steps_) +
+                    " scheduling points (most recent last):\n";
+  if (shown == 0) return out;
+  // Columns: the tasks that appear in the tail, by id (deterministic).
+  std::vector<task_id> columns;
+  for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+    const task_id id = tail_[k % tail_size].task;
+    if (std::find(columns.begin(), columns.end(), id) == columns.end()) columns.push_back(id);
+  }
+  std::sort(columns.begin(), columns.end());
+  auto cell_of = [](const step_record& r) {
+    std::string c = op_name(r.op);
+    if (r.object != object_kind::none) {
+      c += " " + std::string(object_kind_name(r.object)) + "#" + std::to_string(r.object_id);
+    }
+    if (r.blocks) c += " (blocks)";
+    return c;
+  };
+  std::vector<std::size_t> width(columns.size());
+  std::size_t step_width = 4;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    width[c] = columns[c] == no_task ? 1 : task_label(columns[c]).size();
+  }
   for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
     const step_record& r = tail_[k % tail_size];
-    std::string line = "    #" + std::to_string(r.step);
-    line.resize(std::max<std::size_t>(line.size(), 11), ' ');
-    line += " " + (r.task == no_task ? std::string("?") : task_label(r.task));
-    line.resize(std::max<std::size_t>(line.size(), 28), ' ');
-    line += " " + std::string(op_name(r.op));
-    if (r.object != object_kind::none) {
-      line += " " + std::string(object_kind_name(r.object)) + "#" + std::to_string(r.object_id);
+    const std::size_t c = static_cast<std::size_t>(
+        std::find(columns.begin(), columns.end(), r.task) - columns.begin());
+    width[c] = std::max(width[c], cell_of(r).size());
+    step_width = std::max(step_width, std::to_string(r.step).size() + 1);
+  }
+  auto pad = [](std::string text, std::size_t w) {
+    // Task labels may hold multi-byte UTF-8; count code points, not bytes.
+    std::size_t cps = 0;
+    for (unsigned char ch : text) cps += (ch & 0xC0) != 0x80 ? 1 : 0;
+    if (cps < w) text.append(w - cps, ' ');
+    return text;
+  };
+  if (columns.size() > max_table_columns) {
+    // Too many tasks for a readable table: one line per step, the task named on each.
+    std::size_t name_width = 1;
+    for (task_id id : columns) {
+      name_width = std::max(name_width, id == no_task ? 1 : task_label(id).size());
     }
-    if (r.blocks) line += " (blocks)";
-    line.resize(std::max<std::size_t>(line.size(), 60), ' ');
-    line += " " + format_site(r.site) + "\n";
-    out += line;
+    std::size_t cell_width = 1;
+    for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+      cell_width = std::max(cell_width, cell_of(tail_[k % tail_size]).size());
+    }
+    for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+      const step_record& r = tail_[k % tail_size];
+      out += "    " + pad("#" + std::to_string(r.step), step_width) + " " +
+             pad(r.task == no_task ? std::string("?") : task_label(r.task), name_width) + " " +
+             pad(cell_of(r), cell_width) + " " + format_site(r.site) + "\n";
+    }
+    return out;
+  }
+  std::string header = "    " + pad("step", step_width);
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    header += " | " + pad(columns[c] == no_task ? "?" : task_label(columns[c]), width[c]);
+  }
+  out += header + " | at\n";
+  for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
+    const step_record& r = tail_[k % tail_size];
+    std::string line = "    " + pad("#" + std::to_string(r.step), step_width);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      line += " | " + pad(columns[c] == r.task ? cell_of(r) : std::string(), width[c]);
+    }
+    out += line + " | " + format_site(r.site) + "\n";
   }
   return out;
 }

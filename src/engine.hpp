@@ -20,6 +20,9 @@
 
 namespace weft::detail {
 
+/// A broken internal invariant: prints that it is a weft bug and aborts.
+[[noreturn]] void weft_bug(const char* what);
+
 enum class task_state : std::uint8_t { runnable, blocked, finished };
 
 /// Thrown into a task to unwind it when its execution is torn down. Deliberately not derived from
@@ -61,6 +64,10 @@ struct failure_record {
   failure_kind kind = failure_kind::none;
   std::string headline;  // first line after "weft: <kind> — "
   std::string evidence;  // indented lines
+  /// Where it happened, independent of task ids and object numbering: the sites of the blocked
+  /// tasks for a deadlock or leak, else the failing task's spawn site and last operation's site.
+  /// The shrinker keeps only schedules that fail with the same kind at the same place.
+  std::string place;
 };
 
 /// One entry of the schedule tail kept for reports (a fixed ring: no allocation per step).
@@ -89,6 +96,9 @@ class scope : public scope_state {
   const failure_record& failure() const noexcept { return failure_; }
   const std::vector<choice>& choices() const noexcept { return choices_; }
   std::uint64_t steps() const noexcept { return steps_; }
+  /// Picks that switched away from a task that could have gone on (firing the clock early
+  /// included): what the shrinker minimises.
+  std::uint64_t preemptions() const noexcept { return preemptions_; }
   /// The schedule tail and blocked-task evidence as report lines.
   std::string describe_schedule_tail() const;
   void set_replay(replay_strategy* r) noexcept { replay_ = r; }
@@ -101,6 +111,7 @@ class scope : public scope_state {
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;
+  void note_progress() noexcept { last_progress_ = steps_; }
   void spawn(std::string name, task_fn fn, const weft::source_location& site);
   void spawn_detached(std::string name, task_fn fn, const weft::source_location& site);
   std::uint64_t choose(std::uint64_t n, const weft::source_location& site);
@@ -145,9 +156,11 @@ class scope : public scope_state {
   void fire_next_timer();
   bool has_wakeful_timer();
   void end_with_blocked_tasks();
+  void report_livelock();
   void teardown();
   void remove_runnable(task_id id) noexcept;
   std::string blocked_task_lines() const;
+  std::string wait_for_graph() const;
 
   options opts_;
   strategy& strategy_;
@@ -180,9 +193,14 @@ class scope : public scope_state {
 
   std::uint32_t next_object_id_ = 0;
   std::uint64_t steps_ = 0;
+  // Livelock window: the step of the last progress (see op_makes_progress in engine.cpp).
+  // Invariant: last_progress_ <= steps_.
+  std::uint64_t last_progress_ = 0;
+  std::uint64_t preemptions_ = 0;
   std::vector<choice> choices_;
   failure_record failure_;
   static constexpr std::size_t tail_size = 24;
+  static constexpr std::size_t max_table_columns = 4;
   std::array<step_record, tail_size> tail_{};
   std::uint64_t tail_count_ = 0;
 };

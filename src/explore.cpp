@@ -17,8 +17,11 @@
 #include <unordered_set>
 
 #include "engine.hpp"
+#include "failure_files.hpp"
 #include "schedule.hpp"
+#include "scheduler/guided.hpp"
 #include "scheduler/replay.hpp"
+#include "shrink.hpp"
 #include "weft/explore.hpp"
 
 namespace weft {
@@ -42,6 +45,7 @@ recorded_schedule record_of(const scope& s, const options& opts) {
   r.time_policy = opts.time_policy;
   r.max_steps = opts.max_steps;
   r.max_live_tasks = opts.max_live_tasks;
+  r.progress_steps = opts.progress_steps;
   return r;
 }
 
@@ -71,6 +75,9 @@ std::string build_message(const scope& s, const std::string& token, const option
   std::string msg = "weft: " + std::string(to_string(f.kind)) + " — " + f.headline + "\n";
   msg += f.evidence;
   msg += s.describe_schedule_tail();
+  msg += "  this schedule: " + std::to_string(s.preemptions()) +
+         (s.preemptions() == 1 ? " preemption, " : " preemptions, ") + std::to_string(s.steps()) +
+         " scheduling points\n";
   msg += "  replay: WEFT_REPLAY=" + token + " " + current_command();
   if (!opts.replay_args.empty()) msg += " " + opts.replay_args;
   msg += "\n";
@@ -93,7 +100,45 @@ std::string summary_line(const report& r, const options& opts) {
 struct found_failure {
   std::uint64_t iteration = 0;
   report rep;
+  // What shrinking needs of the failing execution.
+  std::vector<choice> choices;
+  failure_record failure;
+  std::uint64_t preemptions = 0;
 };
+
+/// The report of the execution `s` just ran.
+report failure_report(const scope& s, const options& opts) {
+  report r;
+  r.kind = s.failure().kind;
+  r.replay = encode_token(record_of(s, opts));
+  r.message = build_message(s, r.replay, opts);
+  r.preemptions = s.preemptions();
+  r.failing_steps = s.steps();
+  return r;
+}
+
+/// Replaces `f`'s report by that of the shortest schedule shrinking finds (WEFT_SHRINK_BUDGET).
+void shrink_failure(found_failure& f, const options& opts, const std::function<void()>& body) {
+  if (opts.shrink_budget == 0 || !shrinkable(f.rep.kind)) return;
+  const shrink_outcome out = shrink_schedule(opts, body, f.choices, f.failure, f.preemptions,
+                                             f.rep.failing_steps, opts.shrink_budget);
+  f.rep.shrink_replays = out.replays;
+  f.rep.unshrunk_preemptions = f.preemptions;
+  f.rep.unshrunk_steps = f.rep.failing_steps;
+  if (!out.improved) return;
+  guided_strategy strat(out.guide);
+  scope engine(opts, strat);
+  strat.begin_execution(0);
+  engine.run_execution(body);
+  // A program that depends on something weft does not control may not fail again: keep the
+  // schedule as found (its replay reports the nondeterminism).
+  if (engine.failure().kind != f.rep.kind || engine.failure().place != f.failure.place) return;
+  report shrunk = failure_report(engine, opts);
+  f.rep.replay = std::move(shrunk.replay);
+  f.rep.message = std::move(shrunk.message);
+  f.rep.preemptions = shrunk.preemptions;
+  f.rep.failing_steps = shrunk.failing_steps;
+}
 
 void validate(const options& opts) {
   if (opts.jobs == 0) throw usage_error("weft::options::jobs must be at least 1");
@@ -124,7 +169,9 @@ report replay_once(options opts, const std::function<void()>& body) {
   opts.time_policy = rec.time_policy;
   opts.max_steps = rec.max_steps;
   opts.max_live_tasks = rec.max_live_tasks;
+  opts.progress_steps = rec.progress_steps;
   replay_strategy strat(rec.choices);
+  crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
   scope engine(opts, strat);
   engine.set_replay(&strat);
   strat.begin_execution(0);
@@ -163,9 +210,12 @@ report replay_once(options opts, const std::function<void()>& body) {
     return r;
   }
   if (kind != failure_kind::none) {
+    report f = failure_report(engine, opts);
     r.kind = kind;
-    r.replay = encode_token(record_of(engine, opts));
-    r.message = build_message(engine, r.replay, opts);
+    r.replay = std::move(f.replay);
+    r.message = std::move(f.message);
+    r.preemptions = f.preemptions;
+    r.failing_steps = f.failing_steps;
   }
   return r;
 }
@@ -202,7 +252,10 @@ report explore(const options& opts_in, std::function<void()> body) {
   }
   if (!body) throw usage_error("weft::explore: the body is empty");
   validate(opts_in);
-  if (!opts_in.replay.empty()) return replay_once(opts_in, body);
+  if (!opts_in.replay.empty()) {
+    return opts_in.replay_crash_prefix ? replay_crash_prefix(opts_in, body)
+                                       : replay_once(opts_in, body);
+  }
 
   options opts = opts_in;
   // dfs walks one tree whose next schedule depends on every earlier one: it cannot be split into
@@ -231,6 +284,7 @@ report explore(const options& opts_in, std::function<void()> body) {
                                   (opts.shard_index < opts.iterations % opts.total_shards ? 1 : 0);
 
   auto worker = [&] {
+    crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
     std::unique_ptr<detail::strategy> strat = make_strategy(opts);
     scope engine(opts, *strat);
     std::uint64_t my_execs = 0, my_steps = 0;
@@ -254,10 +308,11 @@ report explore(const options& opts_in, std::function<void()> body) {
       if (engine.failure().kind != failure_kind::none) {
         found_failure f;
         f.iteration = iteration;
-        f.rep.kind = engine.failure().kind;
-        f.rep.replay = encode_token(record_of(engine, opts));
-        f.rep.message = build_message(engine, f.rep.replay, opts);
+        f.rep = failure_report(engine, opts);
         f.rep.iteration = iteration;
+        f.choices = engine.choices();
+        f.failure = engine.failure();
+        f.preemptions = engine.preemptions();
         std::lock_guard lock(result_mutex);
         if (!lowest || iteration < lowest->iteration) {
           lowest = std::move(f);
@@ -283,7 +338,10 @@ report explore(const options& opts_in, std::function<void()> body) {
   }
 
   report r;
-  if (lowest) r = std::move(lowest->rep);
+  if (lowest) {
+    shrink_failure(*lowest, opts, body);
+    r = std::move(lowest->rep);
+  }
   r.seed = opts.seed;
   r.executions = executions;
   r.steps = steps;
@@ -291,6 +349,7 @@ report explore(const options& opts_in, std::function<void()> body) {
   r.exhausted = exhausted && !lowest;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (r.ok()) r.message = summary_line(r, opts);
+  save_failure(opts, r);  // WEFT_FAILURE_DIR: one replay file per distinct failure
   return r;
 }
 

@@ -12,11 +12,13 @@
 // then the waiter records of tasks already unwound are gone, so the operation must not touch its
 // queues: it returns at once.
 #include "weft/once.hpp"
+#include "weft/detail/tsan.hpp"
 
 namespace weft {
 
 bool once::begin(const weft::source_location& site) {
   detail::scope* s = detail::check_use(header_, "once::call");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
     detail::step(*s, detail::op_kind::once_call, &header_, site);
@@ -48,6 +50,7 @@ bool once::begin(const weft::source_location& site) {
 
 void once::finish() noexcept {
   if (detail::scope* s = header_.owner) {
+    detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
     running_ = false;
     finished_ = true;
     header_.holder = detail::no_task;

@@ -2,8 +2,10 @@
 //
 // Every WEFT_* variable is parsed strictly: a malformed value is a weft::usage_error naming the
 // variable, quoting the value and listing what is accepted, never a silent default.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,8 +14,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <algorithm>
 
+#include "failure_files.hpp"
 #include "schedule.hpp"
 #include "weft/options.hpp"
 
@@ -23,11 +25,16 @@ namespace weft {
 
 std::string_view to_string(weft::strategy s) noexcept {
   switch (s) {
-    case strategy::random: return "random";
-    case strategy::pct: return "pct";
-    case strategy::pos: return "pos";
-    case strategy::dfs: return "dfs";
-    case strategy::portfolio: return "portfolio";
+    case strategy::random:
+      return "random";
+    case strategy::pct:
+      return "pct";
+    case strategy::pos:
+      return "pos";
+    case strategy::dfs:
+      return "dfs";
+    case strategy::portfolio:
+      return "portfolio";
   }
   return "?";
 }
@@ -38,17 +45,28 @@ std::string_view to_string(weft::time_policy p) noexcept {
 
 std::string_view to_string(failure_kind k) noexcept {
   switch (k) {
-    case failure_kind::none: return "none";
-    case failure_kind::deadlock: return "deadlock";
-    case failure_kind::leak: return "leak";
-    case failure_kind::data_race: return "data_race";
-    case failure_kind::uncaught_exception: return "uncaught_exception";
-    case failure_kind::panic: return "panic";
-    case failure_kind::assertion: return "assertion";
-    case failure_kind::step_limit: return "step_limit";
-    case failure_kind::livelock: return "livelock";
-    case failure_kind::too_many_tasks: return "too_many_tasks";
-    case failure_kind::nondeterminism: return "nondeterminism";
+    case failure_kind::none:
+      return "none";
+    case failure_kind::deadlock:
+      return "deadlock";
+    case failure_kind::leak:
+      return "leak";
+    case failure_kind::data_race:
+      return "data_race";
+    case failure_kind::uncaught_exception:
+      return "uncaught_exception";
+    case failure_kind::panic:
+      return "panic";
+    case failure_kind::assertion:
+      return "assertion";
+    case failure_kind::step_limit:
+      return "step_limit";
+    case failure_kind::livelock:
+      return "livelock";
+    case failure_kind::too_many_tasks:
+      return "too_many_tasks";
+    case failure_kind::nondeterminism:
+      return "nondeterminism";
   }
   return "?";
 }
@@ -80,7 +98,8 @@ std::uint64_t parse_u64(const char* name, const std::string& v, std::uint64_t mi
 }
 
 std::chrono::milliseconds parse_duration(const char* name, const std::string& v) {
-  const std::string accepted = "a duration such as 500ms, 30s, 10m or 2h (a bare number is seconds)";
+  const std::string accepted =
+      "a duration such as 500ms, 30s, 10m or 2h (a bare number is seconds)";
   std::size_t i = 0;
   while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
   if (i == 0) bad_env(name, v, accepted);
@@ -100,21 +119,24 @@ std::size_t parse_size(const char* name, const std::string& v) {
   if (i == 0) bad_env(name, v, accepted);
   std::uint64_t n = parse_u64(name, v.substr(0, i), 0, accepted);
   std::string unit = v.substr(i);
-  if (unit == "k" || unit == "K") n *= 1024;
-  else if (unit == "m" || unit == "M") n *= 1024 * 1024;
-  else if (!unit.empty()) bad_env(name, v, accepted);
+  if (unit == "k" || unit == "K")
+    n *= 1024;
+  else if (unit == "m" || unit == "M")
+    n *= 1024 * 1024;
+  else if (!unit.empty())
+    bad_env(name, v, accepted);
   if (n < 16 * 1024) bad_env(name, v, accepted);
   return n;
 }
 
 // The variables weft reads; anything else starting with WEFT_ is probably a typo.
 constexpr const char* known_variables[] = {
-    "WEFT_STRATEGY",   "WEFT_SEED",          "WEFT_ITERATIONS",     "WEFT_TIME_BUDGET",
-    "WEFT_MAX_STEPS",  "WEFT_PCT_DEPTH",     "WEFT_PREEMPTION_BOUND", "WEFT_REPLAY",
-    "WEFT_MAX_LIVE_TASKS", "WEFT_JOBS",      "WEFT_TIME_POLICY",    "WEFT_TOTAL_SHARDS",
-    "WEFT_SHARD_INDEX", "WEFT_STACK_SIZE",   "WEFT_GUARD_PAGES",    "WEFT_UNFAIR_STEPS",
-    "WEFT_FAILURE_DIR", "WEFT_TRACE",        "WEFT_TRACE_ALL",      "WEFT_SHRINK_BUDGET",
-    "WEFT_PROGRESS_STEPS", "WEFT_QUIET",     "WEFT_RACE_DETECTION",
+    "WEFT_STRATEGY",       "WEFT_SEED",       "WEFT_ITERATIONS",       "WEFT_TIME_BUDGET",
+    "WEFT_MAX_STEPS",      "WEFT_PCT_DEPTH",  "WEFT_PREEMPTION_BOUND", "WEFT_REPLAY",
+    "WEFT_MAX_LIVE_TASKS", "WEFT_JOBS",       "WEFT_TIME_POLICY",      "WEFT_TOTAL_SHARDS",
+    "WEFT_SHARD_INDEX",    "WEFT_STACK_SIZE", "WEFT_GUARD_PAGES",      "WEFT_UNFAIR_STEPS",
+    "WEFT_FAILURE_DIR",    "WEFT_TRACE",      "WEFT_TRACE_ALL",        "WEFT_SHRINK_BUDGET",
+    "WEFT_PROGRESS_STEPS", "WEFT_REPLAY_PREFIX", "WEFT_QUIET",      "WEFT_RACE_DETECTION",
 };
 
 void warn_unknown_variables() {
@@ -142,12 +164,18 @@ options options::from_env(options o) {
   warn_unknown_variables();
   if (const char* v = env("WEFT_STRATEGY")) {
     std::string s = v;
-    if (s == "random") o.strategy = strategy::random;
-    else if (s == "pct") o.strategy = strategy::pct;
-    else if (s == "pos") o.strategy = strategy::pos;
-    else if (s == "dfs") o.strategy = strategy::dfs;
-    else if (s == "portfolio") o.strategy = strategy::portfolio;
-    else bad_env("WEFT_STRATEGY", s, "one of random, pct, pos, dfs, portfolio");
+    if (s == "random")
+      o.strategy = strategy::random;
+    else if (s == "pct")
+      o.strategy = strategy::pct;
+    else if (s == "pos")
+      o.strategy = strategy::pos;
+    else if (s == "dfs")
+      o.strategy = strategy::dfs;
+    else if (s == "portfolio")
+      o.strategy = strategy::portfolio;
+    else
+      bad_env("WEFT_STRATEGY", s, "one of random, pct, pos, dfs, portfolio");
   }
   if (const char* v = env("WEFT_SEED")) {
     std::string s = v;
@@ -165,7 +193,8 @@ options options::from_env(options o) {
   if (const char* v = env("WEFT_ITERATIONS")) {
     o.iterations = parse_u64("WEFT_ITERATIONS", v, 1, "a positive number of executions");
   }
-  if (const char* v = env("WEFT_TIME_BUDGET")) o.time_budget = parse_duration("WEFT_TIME_BUDGET", v);
+  if (const char* v = env("WEFT_TIME_BUDGET"))
+    o.time_budget = parse_duration("WEFT_TIME_BUDGET", v);
   if (const char* v = env("WEFT_MAX_STEPS")) {
     o.max_steps = parse_u64("WEFT_MAX_STEPS", v, 1, "a positive number of scheduling points");
   }
@@ -187,27 +216,24 @@ options options::from_env(options o) {
   }
   if (const char* v = env("WEFT_REPLAY")) {
     std::string s = v;
-    if (s.rfind("w", 0) != 0 || s.find('.') == std::string::npos || s.find('/') != std::string::npos) {
-      // Not token-shaped: a replay file (WEFT_FAILURE_DIR) holding "token: w1...." or the token.
-      std::ifstream in(s);
-      if (!in) {
-        bad_env("WEFT_REPLAY", s,
-                "a replay token from a report (starting with \"w1.\") or the path of a replay file");
-      }
-      std::string line, token;
-      while (std::getline(in, line)) {
-        std::size_t at = line.find("w1.");
-        if (at != std::string::npos && (line.rfind("token:", 0) == 0 || token.empty())) {
-          std::size_t end = line.find_first_of(" \t\r", at);
-          token = line.substr(at, end == std::string::npos ? std::string::npos : end - at);
-          if (line.rfind("token:", 0) == 0) break;
-        }
-      }
-      if (token.empty()) bad_env("WEFT_REPLAY", s, "a file that contains a replay token (\"w1....\")");
-      s = token;
+    struct stat st {};
+    const bool is_file = ::stat(s.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    if (is_file || s.find('/') != std::string::npos ||
+        (s.size() > 5 && s.compare(s.size() - 5, 5, ".weft") == 0)) {
+      // A replay file (WEFT_FAILURE_DIR), or a file holding just a token.
+      detail::replay_file f = detail::read_replay_file(s);
+      s = f.token;
+      o.replay_crash_prefix = f.crash_prefix;
     }
     detail::decode_token(s);  // validates now, with a clear message
     o.replay = s;
+  }
+  if (const char* v = env("WEFT_FAILURE_DIR")) o.failure_dir = v;
+  if (const char* v = env("WEFT_REPLAY_PREFIX")) {
+    std::string s = v;
+    if (s == "1" || s == "on" || s == "true") o.replay_crash_prefix = true;
+    else if (s == "0" || s == "off" || s == "false") o.replay_crash_prefix = false;
+    else bad_env("WEFT_REPLAY_PREFIX", s, "1 or 0");
   }
   if (const char* v = env("WEFT_MAX_LIVE_TASKS")) {
     o.max_live_tasks = parse_u64("WEFT_MAX_LIVE_TASKS", v, 1, "a positive number of tasks");
@@ -224,9 +250,12 @@ options options::from_env(options o) {
   }
   if (const char* v = env("WEFT_TIME_POLICY")) {
     std::string s = v;
-    if (s == "explored") o.time_policy = time_policy::explored;
-    else if (s == "idle_only") o.time_policy = time_policy::idle_only;
-    else bad_env("WEFT_TIME_POLICY", s, "explored or idle_only");
+    if (s == "explored")
+      o.time_policy = time_policy::explored;
+    else if (s == "idle_only")
+      o.time_policy = time_policy::idle_only;
+    else
+      bad_env("WEFT_TIME_POLICY", s, "explored or idle_only");
   }
   const char* total = env("WEFT_TOTAL_SHARDS");
   const char* index = env("WEFT_SHARD_INDEX");
@@ -237,8 +266,8 @@ options options::from_env(options o) {
   }
   if (total != nullptr) {
     o.total_shards = parse_u64("WEFT_TOTAL_SHARDS", total, 1, "a positive number of shards");
-    o.shard_index = parse_u64("WEFT_SHARD_INDEX", index, 0,
-                              "a shard index from 0 to WEFT_TOTAL_SHARDS - 1");
+    o.shard_index =
+        parse_u64("WEFT_SHARD_INDEX", index, 0, "a shard index from 0 to WEFT_TOTAL_SHARDS - 1");
     if (o.shard_index >= o.total_shards) {
       bad_env("WEFT_SHARD_INDEX", index,
               "a shard index from 0 to " + std::to_string(o.total_shards - 1) +
@@ -246,6 +275,16 @@ options options::from_env(options o) {
     }
   }
   if (const char* v = env("WEFT_STACK_SIZE")) o.stack_size = parse_size("WEFT_STACK_SIZE", v);
+  if (const char* v = env("WEFT_SHRINK_BUDGET")) {
+    o.shrink_budget = parse_u64("WEFT_SHRINK_BUDGET", v, 0,
+                                "a number of executions to spend shrinking a failing schedule "
+                                "(0 = off)");
+  }
+  if (const char* v = env("WEFT_PROGRESS_STEPS")) {
+    o.progress_steps = parse_u64("WEFT_PROGRESS_STEPS", v, 0,
+                                 "a number of scheduling points without progress before a "
+                                 "livelock is reported (0 = off)");
+  }
   if (const char* v = env("WEFT_UNFAIR_STEPS")) {
     o.unfair_steps = parse_u64("WEFT_UNFAIR_STEPS", v, 0,
                                "a number of scheduling decisions before fair scheduling (0 = "
@@ -253,15 +292,21 @@ options options::from_env(options o) {
   }
   if (const char* v = env("WEFT_GUARD_PAGES")) {
     std::string s = v;
-    if (s == "1" || s == "on" || s == "true") o.guard_pages = true;
-    else if (s == "0" || s == "off" || s == "false") o.guard_pages = false;
-    else bad_env("WEFT_GUARD_PAGES", s, "1 or 0");
+    if (s == "1" || s == "on" || s == "true")
+      o.guard_pages = true;
+    else if (s == "0" || s == "off" || s == "false")
+      o.guard_pages = false;
+    else
+      bad_env("WEFT_GUARD_PAGES", s, "1 or 0");
   }
   if (const char* v = env("WEFT_RACE_DETECTION")) {
     std::string s = v;
-    if (s == "1" || s == "on" || s == "true") o.detect_races = true;
-    else if (s == "0" || s == "off" || s == "false") o.detect_races = false;
-    else bad_env("WEFT_RACE_DETECTION", s, "1 or 0");
+    if (s == "1" || s == "on" || s == "true")
+      o.detect_races = true;
+    else if (s == "0" || s == "off" || s == "false")
+      o.detect_races = false;
+    else
+      bad_env("WEFT_RACE_DETECTION", s, "1 or 0");
   }
   return o;
 }

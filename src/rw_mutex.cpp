@@ -22,6 +22,7 @@
 // then the waiter records of tasks already unwound are gone, so the operation must not touch its
 // queues: it returns at once.
 #include "weft/rw_mutex.hpp"
+#include "weft/detail/tsan.hpp"
 
 #include <string>
 
@@ -73,6 +74,7 @@ void rw_mutex::misuse(detail::scope* s, const char* api, const char* what,
 
 void rw_mutex::lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "rw_mutex::lock");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   detail::waiter w;
   if (s != nullptr) {
@@ -110,6 +112,7 @@ void rw_mutex::lock(weft::source_location site) {
 
 bool rw_mutex::try_lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "rw_mutex::try_lock");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
@@ -129,6 +132,7 @@ bool rw_mutex::try_lock(weft::source_location site) {
 
 void rw_mutex::unlock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "rw_mutex::unlock");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
@@ -164,6 +168,7 @@ void rw_mutex::unlock(weft::source_location site) {
 
 void rw_mutex::lock_shared(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "rw_mutex::lock_shared");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   detail::waiter w;
   if (s != nullptr) {
@@ -194,6 +199,7 @@ void rw_mutex::lock_shared(weft::source_location site) {
 
 bool rw_mutex::try_lock_shared(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "rw_mutex::try_lock_shared");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
@@ -210,6 +216,7 @@ bool rw_mutex::try_lock_shared(weft::source_location site) {
 
 void rw_mutex::unlock_shared(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "rw_mutex::unlock_shared");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;

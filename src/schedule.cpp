@@ -1,8 +1,10 @@
 // src/schedule.cpp — replay token codec.
 //
 // Layout of the payload (all integers LEB128 varints unless noted):
-//   u8 version (1) | u8 flags (bit 0: idle_only) | u32le test hash | max_steps | max_live_tasks |
-//   steps | choice count | per choice: n, index, u8 check | u32le CRC-32 of everything before.
+//   u8 version (1) | u8 flags (bit 0: idle_only, bit 1: progress_steps follows) | u32le test
+//   hash | max_steps | max_live_tasks | [progress_steps] | steps | choice count | per choice: n,
+//   index, u8 check | u32le CRC-32 of everything before.
+// Tokens without bit 1 were recorded before livelock detection existed: they replay with it off.
 // The text form is "w1." followed by the payload in unpadded base64url, so it survives shells,
 // URLs and CI logs without quoting.
 #include "schedule.hpp"
@@ -93,10 +95,11 @@ std::string encode_token(const recorded_schedule& s) {
   std::string bin;
   bin.reserve(32 + s.choices.size() * 3);
   bin.push_back(static_cast<char>(payload_version));
-  bin.push_back(static_cast<char>(s.time_policy == weft::time_policy::idle_only ? 1 : 0));
+  bin.push_back(static_cast<char>((s.time_policy == weft::time_policy::idle_only ? 1 : 0) | 2));
   put_u32(bin, s.test_hash);
   put_varint(bin, s.max_steps);
   put_varint(bin, s.max_live_tasks);
+  put_varint(bin, s.progress_steps);
   put_varint(bin, s.steps);
   put_varint(bin, s.choices.size());
   for (const choice& c : s.choices) {
@@ -181,11 +184,12 @@ recorded_schedule decode_token(std::string_view token) {
     bad_token("payload version " + std::to_string(version) + " is not supported");
   }
   std::uint8_t flags = r.byte();
-  if (flags > 1) bad_token("unknown flags");
+  if (flags > 3) bad_token("unknown flags");
   s.time_policy = (flags & 1) ? weft::time_policy::idle_only : weft::time_policy::explored;
   s.test_hash = r.u32();
   s.max_steps = r.varint();
   s.max_live_tasks = r.varint();
+  s.progress_steps = (flags & 2) ? r.varint() : 0;
   s.steps = r.varint();
   std::uint64_t count = r.varint();
   if (count > body) bad_token("it claims more choices than it holds");
@@ -194,7 +198,8 @@ recorded_schedule decode_token(std::string_view token) {
     choice c{};
     std::uint64_t n = r.varint();
     std::uint64_t index = r.varint();
-    if (n < 2 || index >= n || n > 0xFFFFFFFFu) bad_token("choice " + std::to_string(i) + " is invalid");
+    if (n < 2 || index >= n || n > 0xFFFFFFFFu)
+      bad_token("choice " + std::to_string(i) + " is invalid");
     c.n = static_cast<std::uint32_t>(n);
     c.index = static_cast<std::uint32_t>(index);
     c.check = r.byte();

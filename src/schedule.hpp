@@ -19,6 +19,7 @@ struct recorded_schedule {
   weft::time_policy time_policy = weft::time_policy::explored;
   std::uint64_t max_steps = 0;
   std::uint64_t max_live_tasks = 0;
+  std::uint64_t progress_steps = 0;  // 0: livelock detection off
 };
 
 inline constexpr std::string_view token_prefix = "w1.";

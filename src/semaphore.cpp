@@ -11,6 +11,7 @@
 // then the waiter records of tasks already unwound are gone, so the operation must not touch its
 // queues: it returns at once.
 #include "weft/semaphore.hpp"
+#include "weft/detail/tsan.hpp"
 
 #include <limits>
 #include <string>
@@ -47,6 +48,7 @@ void semaphore::wake(detail::scope* s, detail::waiter* w) noexcept {
 
 void semaphore::acquire(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "semaphore::acquire");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   detail::waiter w;
   if (s != nullptr) {
@@ -75,6 +77,7 @@ void semaphore::acquire(weft::source_location site) {
 
 bool semaphore::try_acquire(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "semaphore::try_acquire");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
@@ -91,6 +94,7 @@ bool semaphore::try_acquire(weft::source_location site) {
 
 void semaphore::release(std::ptrdiff_t n, weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "semaphore::release");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;

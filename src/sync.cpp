@@ -1,5 +1,6 @@
 // src/sync.cpp — mutex and wait_group, both worlds.
 #include "weft/mutex.hpp"
+#include "weft/detail/tsan.hpp"
 #include "weft/options.hpp"
 #include "weft/wait_group.hpp"
 
@@ -9,6 +10,7 @@ namespace weft {
 
 void mutex::lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::lock");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::mutex_lock, &header_, site);
@@ -37,6 +39,7 @@ void mutex::lock(weft::source_location site) {
 
 bool mutex::try_lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::try_lock");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
     detail::step(*s, detail::op_kind::mutex_try_lock, &header_, site);
@@ -53,6 +56,7 @@ bool mutex::try_lock(weft::source_location site) {
 
 void mutex::unlock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::unlock");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::mutex_unlock, &header_, site);
@@ -83,6 +87,7 @@ void mutex::unlock(weft::source_location site) {
 
 void wait_group::add(int delta, weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "wait_group::add");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::wg_add, &header_, site);
@@ -116,6 +121,7 @@ void wait_group::add(int delta, weft::source_location site) {
 
 void wait_group::wait(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "wait_group::wait");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::wg_wait, &header_, site);

@@ -15,6 +15,7 @@
 // events until the execution ends, so every timer_state made in a scope is also owned by a
 // per-thread keep-alive list until that execution is over (keep_for_execution).
 #include "weft/timer.hpp"
+#include "weft/detail/tsan.hpp"
 
 #include <condition_variable>
 #include <limits>
@@ -302,6 +303,7 @@ std::shared_ptr<timer_state> make_timer(timer_kind kind, clock::duration d,
                                         const weft::source_location& site) {
   auto st = std::make_shared<timer_state>(kind, d, std::move(fn), site);
   scope* s = check_use(st->header, "timer");
+  tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     keep_for_execution(*s, st);
     if (tearing_down(*s)) return st;  // nothing fires during teardown
@@ -334,6 +336,7 @@ chan<clock::time_point> timer::channel() const { return state_->ch; }
 bool timer::stop(weft::source_location site) {
   auto& st = *state_;
   detail::scope* s = detail::check_use(st.header, "timer::stop");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
@@ -344,6 +347,7 @@ bool timer::stop(weft::source_location site) {
 bool timer::reset(clock::duration d, weft::source_location site) {
   auto& st = *state_;
   detail::scope* s = detail::check_use(st.header, "timer::reset");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return false;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
@@ -394,6 +398,7 @@ void ticker::stop(weft::source_location site) {
   if (state_ == nullptr) return;
   auto& st = *state_;
   detail::scope* s = detail::check_use(st.header, "ticker::stop");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
@@ -404,6 +409,7 @@ void ticker::stop(weft::source_location site) {
 void ticker::reset(clock::duration period, weft::source_location site) {
   auto& st = *state_;
   detail::scope* s = detail::check_use(st.header, "ticker::reset");
+  detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (period <= clock::duration::zero()) {
     detail::panic_bad_period(s, period, "ticker::reset", site);
   }

@@ -28,6 +28,7 @@
 #include <optional>
 #include <utility>
 #include <vector>
+#include "weft/detail/tsan.hpp"
 #include "weft/detail/source_location.hpp"
 
 #include "weft/detail/runtime.hpp"
@@ -40,7 +41,7 @@ namespace detail {
 /// Engine side of one channel. In production mode `mutex` guards everything below it; inside a
 /// scope there is one thread and it is unused.
 template <class T>
-struct chan_state {
+struct chan_state : std::enable_shared_from_this<chan_state<T>> {
   object_header header;
   std::size_t capacity = 0;
   // Ring buffer. Invariant: count <= capacity; the live values are slots[(head + i) % capacity].
@@ -59,7 +60,13 @@ struct chan_state {
 
   chan_state(std::size_t cap, const weft::source_location& site) : capacity(cap), slots(cap) {
     register_object(header, object_kind::channel, site);
-    if (header.owner != nullptr) slot_clocks.resize(cap);
+    if (header.owner != nullptr) {
+      slot_clocks.resize(cap);
+      header.counted = this;
+      header.handle_count = [](const void* self) -> long {
+        return static_cast<const chan_state*>(self)->weak_from_this().use_count();
+      };
+    }
   }
 
   task* running() const noexcept { return running_task(*header.owner); }
@@ -75,7 +82,7 @@ struct chan_state {
     if (header.owner != nullptr) {
       wake(*header.owner, w->owner);
     } else {
-      w->notify();  // under `mutex`: the waiter re-locks it before leaving, so w stays alive
+      w->notify();  // the last access to `w`: its thread may return at once (waiter::notify)
     }
   }
 
@@ -99,6 +106,7 @@ struct chan_state {
   /// sender's value, or nullopt from a closed channel. False: the receiver must wait.
   bool try_recv(std::optional<T>& out) {
     if (count > 0) {
+      if (header.owner != nullptr) note_progress(*header.owner);
       out.emplace(pop());
       if (waiter* w = sendq.pop_claimable()) {
         push(std::move(*static_cast<T*>(w->slot)), w->owner);
@@ -134,6 +142,7 @@ struct chan_state {
       return true;
     }
     if (count < capacity) {
+      if (header.owner != nullptr) note_progress(*header.owner);
       push(std::move(value), header.owner != nullptr ? running() : nullptr);
       return true;
     }
@@ -185,6 +194,7 @@ class chan {
   void send(T value, weft::source_location site = weft::source_location::current()) const {
     auto& st = *state_;
     detail::scope* s = detail::check_use(st.header, "chan::send");
+    detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
     if (s != nullptr) {
       if (detail::tearing_down(*s)) return;
       detail::step(*s, detail::op_kind::chan_send, &st.header, site);
@@ -212,12 +222,10 @@ class chan {
     w.slot = &value;
     st.sendq.push_back(w);
     lock.unlock();
+    // No re-lock after waking: the waker's last access to `w` is the signal (waiter::notify),
+    // so the woken thread does not queue up behind the waker on st.mutex.
     w.wait_signal();
-    lock.lock();  // the waker signals under the lock: once we hold it, it is done with `w`
-    if (!w.completed) {
-      lock.unlock();
-      detail::panic_send_on_closed(nullptr, st.header, site);
-    }
+    if (!w.completed) detail::panic_send_on_closed(nullptr, st.header, site);
   }
 
   /// Receives a value, blocking until one is available; std::nullopt once the channel is closed
@@ -226,6 +234,7 @@ class chan {
     auto& st = *state_;
     std::optional<T> out;
     detail::scope* s = detail::check_use(st.header, "chan::recv");
+    detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
     if (s != nullptr) {
       if (detail::tearing_down(*s)) return out;
       detail::step(*s, detail::op_kind::chan_recv, &st.header, site);
@@ -247,8 +256,7 @@ class chan {
     w.slot = &out;
     st.recvq.push_back(w);
     lock.unlock();
-    w.wait_signal();
-    lock.lock();
+    w.wait_signal();  // `out` was filled before the signal (release/acquire); no re-lock
     return out;
   }
 
@@ -257,6 +265,7 @@ class chan {
   void close(weft::source_location site = weft::source_location::current()) const {
     auto& st = *state_;
     detail::scope* s = detail::check_use(st.header, "chan::close");
+    detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
     if (s != nullptr) {
       if (detail::tearing_down(*s)) return;
       detail::step(*s, detail::op_kind::chan_close, &st.header, site);

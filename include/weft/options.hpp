@@ -87,8 +87,25 @@ struct options {
   /// "--gtest_filter=Suite.Name". The adapters fill it in.
   std::string replay_args;
   bool seed_from_env_random = false;  ///< set by from_env when WEFT_SEED=random chose the seed
+  /// WEFT_PROGRESS_STEPS: an execution in which tasks keep running but none makes progress (no
+  /// value passes through a channel, no lock is released, no wait-group done, no task finishes,
+  /// no timer fires...) for this many scheduling points ends as a livelock, naming the spinning
+  /// task. 0 turns the check off (only max_steps remains). Must stay well above unfair_steps.
+  std::uint64_t progress_steps = 100'000;
+  /// WEFT_SHRINK_BUDGET: after a failure, up to this many extra executions search for a schedule
+  /// with fewer preemptions and fewer steps that fails the same way at the same place; the report
+  /// and its replay token then show that one. 0 turns shrinking off.
+  std::uint64_t shrink_budget = 200;
   /// WEFT_RACE_DETECTION=0|1: check tracked<T> accesses against happens-before (data_race).
   bool detect_races = true;
+  /// WEFT_FAILURE_DIR: a directory that collects one replay file per distinct failure (and per
+  /// crash inside an execution); see README "Running weft in CI". Empty: no files.
+  std::string failure_dir;
+  /// `replay` is a prefix: the replay follows it while the program offers the recorded choices,
+  /// then continues round-robin instead of reporting a divergence, and passes unless a failure
+  /// happens. Set by from_env when WEFT_REPLAY names a crash file (the schedule up to a crash),
+  /// and by WEFT_REPLAY_PREFIX=1 (replaying a regression corpus against fixed code).
+  bool replay_crash_prefix = false;
 
   static options from_env();
   static options from_env(options base);
@@ -106,6 +123,14 @@ struct report {
   std::uint64_t distinct_schedules = 0;  ///< executions whose choice sequences differed
   double wall_seconds = 0;               ///< real time the exploration took (not in message)
   bool exhausted = false;  ///< the strategy explored its whole space (dfs): a proof, not a sample
+  /// The failing schedule (after shrinking): switches away from a task that could have gone on,
+  /// and its scheduling points.
+  std::uint64_t preemptions = 0;
+  std::uint64_t failing_steps = 0;
+  /// Shrinking: executions it ran, and the failing schedule as first found.
+  std::uint64_t shrink_replays = 0;
+  std::uint64_t unshrunk_preemptions = 0;
+  std::uint64_t unshrunk_steps = 0;
   bool ok() const { return kind == failure_kind::none; }
 };
 

@@ -32,6 +32,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include "weft/detail/tsan.hpp"
 #include "weft/detail/source_location.hpp"
 
 #include "weft/chan.hpp"
@@ -236,6 +237,7 @@ std::size_t select_impl(const weft::source_location& site, Cases&... cases) {
   };
 
   if (s != nullptr) {
+    tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
     if (tearing_down(*s)) return n;
     step(*s, op_kind::select, any_channel ? headers[0] : nullptr, site);
     if (tearing_down(*s)) return n;  // resumed only to be torn down
@@ -276,7 +278,10 @@ std::size_t select_impl(const weft::source_location& site, Cases&... cases) {
         // A receive woken by close: the slot stays nullopt.
       }
     }
-    visit_at(tuple, chosen, [](auto& c) { run_handler(c); });
+    {
+      tsan_unguard user_code(s);  // the case's handler is the program's code: checked
+      visit_at(tuple, chosen, [](auto& c) { run_handler(c); });
+    }
     return chosen;
   }
 

@@ -87,6 +87,11 @@ struct object_header {
   task_id holder = no_task;  // for locks: the task that holds it (shown in reports)
   weft::source_location created;
   vector_clock clock;  // happens-before: what releasing this object published (scope mode)
+  // Channels: the number of handles (chan copies) that still exist, read by the deadlock and
+  // leak reports to tell whether anyone besides the waiters could still use the channel. Null
+  // for other kinds. `counted` is the argument handle_count expects.
+  long (*handle_count)(const void* counted) = nullptr;
+  const void* counted = nullptr;
 };
 
 /// What the inline hooks below read of the engine without a call (the engine's scope derives
@@ -137,6 +142,10 @@ bool park(scope& s, op_kind op, const object_header* obj, const weft::source_loc
 /// An explored choice in [0, n) that is not itself a scheduling point (e.g. which ready select
 /// case runs); recorded in the schedule like every choice.
 std::uint64_t explored_choice(scope& s, std::uint64_t n);
+
+/// The running task made progress that a non-blocking operation cannot show at its scheduling
+/// point (a value moved through a channel buffer): resets the livelock window.
+void note_progress(scope& s) noexcept;
 
 /// Makes a parked task runnable again (no switch happens here).
 void wake(scope& s, task* t) noexcept;
