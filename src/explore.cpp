@@ -37,8 +37,9 @@ std::uint64_t hash_choices(const std::vector<choice>& choices) noexcept {
   return h;
 }
 
-recorded_schedule record_of(const scope& s, const options& opts) {
+recorded_schedule record_of(const scope& s, const options& opts, bool minimal = false) {
   recorded_schedule r;
+  r.minimal = minimal;
   r.choices = s.choices();
   r.steps = s.steps();
   r.test_hash = test_name_hash(opts.test_name);
@@ -70,14 +71,21 @@ std::string shell_quote(const std::string& s) {
 }
 
 /// The failure message: identical whenever the same schedule runs (no counts, times, seeds).
-std::string build_message(const scope& s, const std::string& token, const options& opts) {
+std::string build_message(const scope& s, const std::string& token, const options& opts,
+                          bool minimal) {
   const failure_record& f = s.failure();
   std::string msg = "weft: " + std::string(to_string(f.kind)) + " — " + f.headline + "\n";
   msg += f.evidence;
   msg += s.describe_schedule_tail();
   msg += "  this schedule: " + std::to_string(s.preemptions()) +
          (s.preemptions() == 1 ? " preemption, " : " preemptions, ") + std::to_string(s.steps()) +
-         " scheduling points\n";
+         " scheduling points";
+  if (minimal && s.preemptions() > 0) {
+    msg += "; the bug needs " + std::to_string(s.preemptions()) +
+           (s.preemptions() == 1 ? " preemption" : " preemptions") +
+           " (a bounded exhaustive search found no schedule with fewer that fails this way)";
+  }
+  msg += "\n";
   msg += "  replay: WEFT_REPLAY=" + token + " " + current_command();
   if (!opts.replay_args.empty()) msg += " " + opts.replay_args;
   msg += "\n";
@@ -107,11 +115,11 @@ struct found_failure {
 };
 
 /// The report of the execution `s` just ran.
-report failure_report(const scope& s, const options& opts) {
+report failure_report(const scope& s, const options& opts, bool minimal = false) {
   report r;
   r.kind = s.failure().kind;
-  r.replay = encode_token(record_of(s, opts));
-  r.message = build_message(s, r.replay, opts);
+  r.replay = encode_token(record_of(s, opts, minimal));
+  r.message = build_message(s, r.replay, opts, minimal);
   r.preemptions = s.preemptions();
   r.failing_steps = s.steps();
   return r;
@@ -125,7 +133,7 @@ void shrink_failure(found_failure& f, const options& opts, const std::function<v
   f.rep.shrink_replays = out.replays;
   f.rep.unshrunk_preemptions = f.preemptions;
   f.rep.unshrunk_steps = f.rep.failing_steps;
-  if (!out.improved) return;
+  if (!out.improved && !out.minimal) return;
   guided_strategy strat(out.guide);
   scope engine(opts, strat);
   strat.begin_execution(0);
@@ -133,7 +141,7 @@ void shrink_failure(found_failure& f, const options& opts, const std::function<v
   // A program that depends on something weft does not control may not fail again: keep the
   // schedule as found (its replay reports the nondeterminism).
   if (engine.failure().kind != f.rep.kind || engine.failure().place != f.failure.place) return;
-  report shrunk = failure_report(engine, opts);
+  report shrunk = failure_report(engine, opts, out.minimal);
   f.rep.replay = std::move(shrunk.replay);
   f.rep.message = std::move(shrunk.message);
   f.rep.preemptions = shrunk.preemptions;
@@ -210,7 +218,7 @@ report replay_once(options opts, const std::function<void()>& body) {
     return r;
   }
   if (kind != failure_kind::none) {
-    report f = failure_report(engine, opts);
+    report f = failure_report(engine, opts, rec.minimal);
     r.kind = kind;
     r.replay = std::move(f.replay);
     r.message = std::move(f.message);

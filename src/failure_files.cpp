@@ -741,7 +741,7 @@ std::size_t encode_token_raw(const recorded_schedule& header, const choice* choi
     for (int i = 0; i < 4; ++i) put(static_cast<std::uint8_t>((v >> (8 * i)) & 0xFF));
   };
   put(1);
-  put((header.time_policy == weft::time_policy::idle_only ? 1 : 0) | 2);
+  put((header.time_policy == weft::time_policy::idle_only ? 1 : 0) | 2 | (header.minimal ? 4 : 0));
   u32(header.test_hash);
   varint(header.max_steps);
   varint(header.max_live_tasks);

@@ -1,7 +1,8 @@
 // src/schedule.cpp — replay token codec.
 //
 // Layout of the payload (all integers LEB128 varints unless noted):
-//   u8 version (1) | u8 flags (bit 0: idle_only, bit 1: progress_steps follows) | u32le test
+//   u8 version (1) | u8 flags (bit 0: idle_only, bit 1: progress_steps follows, bit 2: the
+//   schedule's preemption count is the minimum, see src/shrink.cpp) | u32le test
 //   hash | max_steps | max_live_tasks | [progress_steps] | steps | choice count | per choice: n,
 //   index, u8 check | u32le CRC-32 of everything before.
 // Tokens without bit 1 were recorded before livelock detection existed: they replay with it off.
@@ -95,7 +96,8 @@ std::string encode_token(const recorded_schedule& s) {
   std::string bin;
   bin.reserve(32 + s.choices.size() * 3);
   bin.push_back(static_cast<char>(payload_version));
-  bin.push_back(static_cast<char>((s.time_policy == weft::time_policy::idle_only ? 1 : 0) | 2));
+  bin.push_back(static_cast<char>((s.time_policy == weft::time_policy::idle_only ? 1 : 0) | 2 |
+                                  (s.minimal ? 4 : 0)));
   put_u32(bin, s.test_hash);
   put_varint(bin, s.max_steps);
   put_varint(bin, s.max_live_tasks);
@@ -184,7 +186,8 @@ recorded_schedule decode_token(std::string_view token) {
     bad_token("payload version " + std::to_string(version) + " is not supported");
   }
   std::uint8_t flags = r.byte();
-  if (flags > 3) bad_token("unknown flags");
+  if (flags > 7) bad_token("unknown flags");
+  s.minimal = (flags & 4) != 0;
   s.time_policy = (flags & 1) ? weft::time_policy::idle_only : weft::time_policy::explored;
   s.test_hash = r.u32();
   s.max_steps = r.varint();

@@ -14,12 +14,14 @@ namespace weft::detail {
 
 struct recorded_schedule {
   std::vector<choice> choices;
-  std::uint64_t steps = 0;       // scheduling points of the whole execution
-  std::uint32_t test_hash = 0;   // hash of options::test_name; 0 = not bound to a test
+  std::uint64_t steps = 0;      // scheduling points of the whole execution
+  std::uint32_t test_hash = 0;  // hash of options::test_name; 0 = not bound to a test
   weft::time_policy time_policy = weft::time_policy::explored;
   std::uint64_t max_steps = 0;
   std::uint64_t max_live_tasks = 0;
   std::uint64_t progress_steps = 0;  // 0: livelock detection off
+  /// Shrinking proved that no schedule with fewer preemptions fails the same way.
+  bool minimal = false;
 };
 
 inline constexpr std::string_view token_prefix = "w1.";

@@ -20,6 +20,7 @@
 #include "shrink.hpp"
 
 #include <algorithm>
+#include <memory>
 
 namespace weft::detail {
 
@@ -118,6 +119,46 @@ shrink_outcome shrink_schedule(const options& opts, const std::function<void()>&
     edited[k] = guide_entry{};
     attempt(std::move(edited));
   }
+
+  // 4. A bounded exhaustive search (dfs) for a schedule with fewer preemptions than the best so
+  // far, bound 0 first: edits of one schedule cannot move a switch to another task, a search
+  // can. When a bound's search ends without finding the failure, fewer preemptions than the
+  // next bound do not produce it (up to dfs's reduction); when every bound below the best is
+  // searched that way, the best is the minimum.
+  bool searched_below = true;  // every bound below the current one was searched to its end
+  for (std::uint64_t bound = 0; bound < best.preemptions; ++bound) {
+    options o = opts;
+    o.strategy = weft::strategy::dfs;
+    o.preemption_bound = static_cast<int>(bound);
+    std::unique_ptr<strategy> search = make_strategy(o);
+    scope searcher(o, *search);
+    bool found = false;
+    for (std::uint64_t i = 0; best.replays < budget; ++i) {
+      if (!search->begin_execution(i)) break;
+      ++best.replays;
+      searcher.run_execution(body);
+      search->end_execution();
+      const failure_record& f = searcher.failure();
+      if (f.kind != target.kind || f.place != target.place) continue;
+      const auto cost = std::make_pair(searcher.preemptions(), searcher.steps());
+      if (cost >= std::make_pair(best.preemptions, best.steps)) continue;
+      best.guide.clear();
+      for (const choice& c : searcher.choices()) {
+        best.guide.push_back({guide_entry::kind::index, c.index});
+      }
+      best.preemptions = cost.first;
+      best.steps = cost.second;
+      best.improved = true;
+      found = true;
+      break;
+    }
+    if (found) break;
+    if (!search->exhausted()) {  // out of budget
+      searched_below = false;
+      break;
+    }
+  }
+  best.minimal = searched_below;
   return best;
 }
 

@@ -17,6 +17,8 @@ struct shrink_outcome {
   std::uint64_t steps = 0;
   std::uint64_t replays = 0;  // executions the search ran
   bool improved = false;      // the guide differs from the failing schedule's
+  /// dfs searched every bound below `preemptions` without finding this failure.
+  bool minimal = false;
 };
 
 /// Searches, within `budget` executions, for a schedule that fails with `target`'s kind at its
