@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <string_view>
 #include <typeinfo>
 
 namespace weft::detail {
@@ -87,8 +88,12 @@ std::string format_site(const weft::source_location& site) {
 }
 
 std::string describe(const object_header& h) {
-  return std::string(object_kind_name(h.kind)) + "#" + std::to_string(h.id) + " (created at " +
-         format_site(h.created) + ")";
+  std::string out = std::string(object_kind_name(h.kind)) + "#" + std::to_string(h.id);
+  // An object built by std::make_shared records a line of the standard library, which says
+  // nothing about the program: leave it out.
+  const char* file = h.created.file_name();
+  if (file != nullptr && std::string_view(file).starts_with("/usr/include/")) return out;
+  return out + " (created at " + format_site(h.created) + ")";
 }
 
 scope* check_use_slow(const object_header& h, const char* api) {

@@ -131,12 +131,31 @@ std::size_t parse_size(const char* name, const std::string& v) {
 
 // The variables weft reads; anything else starting with WEFT_ is probably a typo.
 constexpr const char* known_variables[] = {
-    "WEFT_STRATEGY",       "WEFT_SEED",       "WEFT_ITERATIONS",       "WEFT_TIME_BUDGET",
-    "WEFT_MAX_STEPS",      "WEFT_PCT_DEPTH",  "WEFT_PREEMPTION_BOUND", "WEFT_REPLAY",
-    "WEFT_MAX_LIVE_TASKS", "WEFT_JOBS",       "WEFT_TIME_POLICY",      "WEFT_TOTAL_SHARDS",
-    "WEFT_SHARD_INDEX",    "WEFT_STACK_SIZE", "WEFT_GUARD_PAGES",      "WEFT_UNFAIR_STEPS",
-    "WEFT_FAILURE_DIR",    "WEFT_TRACE",      "WEFT_TRACE_ALL",        "WEFT_SHRINK_BUDGET",
-    "WEFT_PROGRESS_STEPS", "WEFT_REPLAY_PREFIX", "WEFT_QUIET",      "WEFT_RACE_DETECTION",
+    "WEFT_STRATEGY",
+    "WEFT_SEED",
+    "WEFT_ITERATIONS",
+    "WEFT_TIME_BUDGET",
+    "WEFT_MAX_STEPS",
+    "WEFT_PCT_DEPTH",
+    "WEFT_PREEMPTION_BOUND",
+    "WEFT_REPLAY",
+    "WEFT_MAX_LIVE_TASKS",
+    "WEFT_JOBS",
+    "WEFT_TIME_POLICY",
+    "WEFT_TOTAL_SHARDS",
+    "WEFT_SHARD_INDEX",
+    "WEFT_STACK_SIZE",
+    "WEFT_GUARD_PAGES",
+    "WEFT_UNFAIR_STEPS",
+    "WEFT_FAILURE_DIR",
+    "WEFT_TRACE",
+    "WEFT_TRACE_ALL",
+    "WEFT_SHRINK_BUDGET",
+    "WEFT_PROGRESS_STEPS",
+    "WEFT_REPLAY_PREFIX",
+    "WEFT_QUIET",
+    "WEFT_RACE_DETECTION",
+    "WEFT_UPDATE_GOLDEN",  // weft's own test suite: rewrite tests/golden/ (report_golden_test)
 };
 
 void warn_unknown_variables() {
@@ -231,9 +250,12 @@ options options::from_env(options o) {
   if (const char* v = env("WEFT_FAILURE_DIR")) o.failure_dir = v;
   if (const char* v = env("WEFT_REPLAY_PREFIX")) {
     std::string s = v;
-    if (s == "1" || s == "on" || s == "true") o.replay_crash_prefix = true;
-    else if (s == "0" || s == "off" || s == "false") o.replay_crash_prefix = false;
-    else bad_env("WEFT_REPLAY_PREFIX", s, "1 or 0");
+    if (s == "1" || s == "on" || s == "true")
+      o.replay_crash_prefix = true;
+    else if (s == "0" || s == "off" || s == "false")
+      o.replay_crash_prefix = false;
+    else
+      bad_env("WEFT_REPLAY_PREFIX", s, "1 or 0");
   }
   if (const char* v = env("WEFT_MAX_LIVE_TASKS")) {
     o.max_live_tasks = parse_u64("WEFT_MAX_LIVE_TASKS", v, 1, "a positive number of tasks");

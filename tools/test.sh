@@ -7,11 +7,10 @@
 #   gcc       g++, RelWithDebInfo, -Werror, everything built (library, adapters, tests, examples,
 #             benchmarks); the ctest suite except the consumer test, -j2
 #   asan      clang++, -DWEFT_SANITIZE=address,undefined, no benchmarks; the whole ctest suite
-#   tsan      g++, -DWEFT_SANITIZE=thread; the production-mode tests (names starting with
-#             "Production": real threads) and the TsanScope tests (ThreadSanitizer finding races
-#             on plain memory between the tasks of a deterministic scope): ctest -R
-#             '^(Production|TsanScope)'. g++ here, clang++ for asan: both compilers' sanitizer
-#             runtimes get exercised.
+#   tsan      g++, -DWEFT_SANITIZE=thread; the production-mode tests (real threads: suites named
+#             Production*, *Threads and *Real) and the TsanScope tests (ThreadSanitizer finding
+#             races on plain memory between the tasks of a deterministic scope). g++ here,
+#             clang++ for asan: both compilers' sanitizer runtimes get exercised.
 #   consumer  tests/consumer built against this tree with add_subdirectory and with
 #             find_package(weft) from a `cmake --install` of the gcc build (ctest -L consumer)
 #
@@ -189,7 +188,7 @@ for s in $stages; do
         -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_EXAMPLES=ON -DWEFT_BUILD_BENCH=OFF
       ;;
     tsan)
-      stage tsan "$build_root/tsan" "-R ^(Production|TsanScope)" -- \
+      stage tsan "$build_root/tsan" "-R ^(Production|TsanScope)|Threads\.|Real\." -- \
         -DCMAKE_CXX_COMPILER="$gcc_cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_CXX_FLAGS="$werror_flags" -DWEFT_SANITIZE=thread \
         -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_EXAMPLES=OFF -DWEFT_BUILD_BENCH=OFF

@@ -78,9 +78,20 @@ struct chan_state : std::enable_shared_from_this<chan_state<T>> {
     if (header.owner != nullptr) hb_rendezvous(*header.owner, running(), other);
   }
 
+  // Production mode, guarded by `mutex`: while `defer_wake` is set (by chan::send/recv around
+  // their own try_send/try_recv), the one waiter they complete is signalled under the lock but
+  // its futex wake waits in `deferred` until the caller has released the lock, so the woken
+  // thread never finds the lock still held. Other callers (select, timers, close) wake at once.
+  bool defer_wake = false;
+  std::atomic<std::uint32_t>* deferred = nullptr;
+
   void wake_waiter(waiter* w) noexcept {
     if (header.owner != nullptr) {
       wake(*header.owner, w->owner);
+    } else if (defer_wake && deferred == nullptr) {
+      std::atomic<std::uint32_t>& signal = w->group != nullptr ? w->group->signal : w->signal;
+      signal.store(1, std::memory_order_release);  // the last access to `w`, as in notify()
+      deferred = &signal;
     } else {
       w->notify();  // the last access to `w`: its thread may return at once (waiter::notify)
     }
@@ -147,6 +158,27 @@ struct chan_state : std::enable_shared_from_this<chan_state<T>> {
       return true;
     }
     return false;
+  }
+
+  /// Production mode: runs try_send/try_recv (`op`) with the wake deferred; if it succeeded,
+  /// releases `lock` and then wakes the waiter it completed, if any.
+  template <class Op>
+  bool complete_unlocked(std::unique_lock<std::mutex>& lock, Op op) {
+    defer_wake = true;
+    bool done = false;
+    try {
+      done = op();
+    } catch (...) {
+      defer_wake = false;
+      if (std::atomic<std::uint32_t>* d = std::exchange(deferred, nullptr)) d->notify_one();
+      throw;
+    }
+    defer_wake = false;
+    if (!done) return false;
+    std::atomic<std::uint32_t>* d = std::exchange(deferred, nullptr);
+    lock.unlock();
+    if (d != nullptr) d->notify_one();  // may name a record already reused: see waiter::notify
+    return true;
   }
 
   bool send_ready() noexcept {
@@ -217,7 +249,7 @@ class chan {
       lock.unlock();
       detail::panic_send_on_closed(nullptr, st.header, site);
     }
-    if (st.try_send(value)) return;
+    if (st.complete_unlocked(lock, [&] { return st.try_send(value); })) return;
     detail::waiter w;
     w.slot = &value;
     st.sendq.push_back(w);
@@ -251,7 +283,7 @@ class chan {
       return out;
     }
     std::unique_lock lock(st.mutex);
-    if (st.try_recv(out)) return out;
+    if (st.complete_unlocked(lock, [&] { return st.try_recv(out); })) return out;
     detail::waiter w;
     w.slot = &out;
     st.recvq.push_back(w);

@@ -53,6 +53,11 @@ struct waiter {
     std::atomic<std::uint32_t>& s = group != nullptr ? group->signal : signal;
     while (s.load(std::memory_order_acquire) == 0) s.wait(0, std::memory_order_acquire);
   }
+  /// Production mode. The store is the waker's last access to the record: once it is visible the
+  /// waiting thread may return and reuse the record's memory (chan::send/recv do, without taking
+  /// the channel's mutex again), and notify_one() only hands the address to the futex wake
+  /// (libstdc++ and libc++ do not read the object there). A stale address can at worst wake some
+  /// other futex waiter spuriously, which every wait loop tolerates.
   void notify() noexcept {
     std::atomic<std::uint32_t>& s = group != nullptr ? group->signal : signal;
     s.store(1, std::memory_order_release);
