@@ -197,18 +197,28 @@ void sleep_event::fire(scope& s) { s.wake(sleeper); }
 
 void hb_acquire(scope& s, const vector_clock& c, task* t) {
   if (t != nullptr) tsan_acquire_as(t->fib.tsan_fiber, &c);
+  if (trace_recorder* tr = s.trace(); tr != nullptr && t != nullptr) {
+    tr->acquired(&c, t->id, s.trace_time());
+  }
   if (!s.hb_active() || t == nullptr) return;
   t->clock.join(c);
 }
 
 void hb_release(scope& s, vector_clock& c, task* t) {
   if (t != nullptr) tsan_release_as(t->fib.tsan_fiber, &c);
+  if (trace_recorder* tr = s.trace(); tr != nullptr && t != nullptr) {
+    tr->released(&c, t->id, s.trace_time());
+  }
   if (!s.hb_active() || t == nullptr) return;
   c.join(t->clock);
   t->clock.tick(t->id);
 }
 
 void hb_acquire_release(scope& s, vector_clock& c, task* t) {
+  if (trace_recorder* tr = s.trace(); tr != nullptr && t != nullptr) {
+    tr->acquired(&c, t->id, s.trace_time());
+    tr->released(&c, t->id, s.trace_time());
+  }
   if (t != nullptr) {
     tsan_acquire_as(t->fib.tsan_fiber, &c);
     tsan_release_as(t->fib.tsan_fiber, &c);
@@ -220,6 +230,11 @@ void hb_acquire_release(scope& s, vector_clock& c, task* t) {
 }
 
 void hb_rendezvous(scope& s, task* a, task* b) {
+  if (trace_recorder* tr = s.trace(); tr != nullptr && a != nullptr && b != nullptr) {
+    // Both directions are edges of Go's memory model for an unbuffered channel.
+    tr->rendezvous(a->id, b->id, s.trace_time());
+    tr->rendezvous(b->id, a->id, s.trace_time());
+  }
   if (a != nullptr && b != nullptr) {  // each publishes on its own clock's address
     tsan_release_as(a->fib.tsan_fiber, &a->clock);
     tsan_release_as(b->fib.tsan_fiber, &b->clock);
@@ -325,6 +340,11 @@ void scope::run_execution(const std::function<void()>& body) {
     fiber_switch(main_fiber_, first->fib);
   }
   current_ = nullptr;
+  if (trace_ != nullptr) {
+    trace_->finish(trace_time());
+    for (const task* t : tasks_) trace_->label(t->id, task_label(t->id));
+    trace_ = nullptr;  // teardown is not part of the execution's timeline
+  }
   {
     // Teardown unwinds an execution that has ended: nothing it touches is a race of the program.
     tsan_guard guard(this);
@@ -369,6 +389,10 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   tsan_name_fiber(t->fib.tsan_fiber, id, t->name.c_str());
   tasks_.push_back(t);
   runnable_.push_back(id);  // ids grow, so runnable_ stays sorted
+  if (trace_ != nullptr) {
+    trace_->task_started(id, trace_time());
+    if (current_ != nullptr) trace_->spawned(current_->id, id, trace_time());
+  }
   ++live_;
   return t;
 }
@@ -458,6 +482,7 @@ void scope::finish_running_task(std::exception_ptr error, bool unwound) {
   t->state = task_state::finished;
   t->op = op_kind::finish;
   last_progress_ = steps_;
+  if (trace_ != nullptr) trace_->task_finished(t->id, trace_time());
   --live_;
   remove_runnable(t->id);
   if (t->id == 0) body_returned_ = true;
@@ -486,6 +511,7 @@ void scope::remove_runnable(task_id id) noexcept {
 void scope::wake(task* t) noexcept {
   if (t->state != task_state::blocked) return;
   last_progress_ = steps_;  // a blocked operation completes: a value handed over, a lock passed
+  if (trace_ != nullptr) trace_->woken(t->id, trace_time());
   t->state = task_state::runnable;
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
 }
@@ -501,6 +527,10 @@ void scope::record_step(op_kind op, const object_header* obj, const weft::source
   r.blocks = blocks;
   r.site = site;
   ++tail_count_;
+  if (trace_ != nullptr) {
+    trace_->step(r.task, op, r.object, r.object_id, trace_time(), steps_, site, blocks);
+    if (blocks) trace_->blocked(r.task, trace_time());
+  }
 }
 
 namespace {

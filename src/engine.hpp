@@ -14,6 +14,7 @@
 #include "fiber.hpp"
 #include "scheduler/replay.hpp"
 #include "scheduler/strategy.hpp"
+#include "trace.hpp"
 #include "weft/detail/function.hpp"
 #include "weft/detail/runtime.hpp"
 #include "weft/options.hpp"
@@ -102,6 +103,13 @@ class scope : public scope_state {
   /// The schedule tail and blocked-task evidence as report lines.
   std::string describe_schedule_tail() const;
   void set_replay(replay_strategy* r) noexcept { replay_ = r; }
+  /// Records the timeline of the following executions into `t` (null: stop). For WEFT_TRACE.
+  void set_trace(trace_recorder* t) noexcept { trace_ = t; }
+  trace_recorder* trace() const noexcept { return trace_; }
+  /// Now, on the trace's display axis.
+  double trace_time() const noexcept {
+    return trace_recorder::display_time(now_ - epoch_ns, steps_);
+  }
 
   // --- hooks used by primitives (see weft/detail/runtime.hpp) ---------------------------
   /// Starts maintaining happens-before clocks (at the first tracked object of an execution).
@@ -165,6 +173,7 @@ class scope : public scope_state {
   options opts_;
   strategy& strategy_;
   replay_strategy* replay_ = nullptr;  // set while replaying: divergence checks
+  trace_recorder* trace_ = nullptr;    // set while recording a timeline (WEFT_TRACE)
   stack_pool stacks_;
   fiber main_fiber_;
 

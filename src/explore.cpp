@@ -22,6 +22,7 @@
 #include "scheduler/guided.hpp"
 #include "scheduler/replay.hpp"
 #include "shrink.hpp"
+#include "trace.hpp"
 #include "weft/explore.hpp"
 
 namespace weft {
@@ -166,6 +167,37 @@ void validate(const options& opts) {
   }
 }
 
+/// Writes a timeline; a path that cannot be written is reported on stderr, never thrown over
+/// the failure being reported.
+void write_trace(const std::string& path, const trace_recorder& timeline) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << timeline.json();
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "weft: WEFT_TRACE: could not write the trace to %s\n", path.c_str());
+  }
+}
+
+/// WEFT_TRACE: replays `token` once more, recording its timeline.
+void trace_schedule(const options& opts_in, const std::function<void()>& body,
+                    const std::string& token) {
+  options opts = opts_in;
+  const recorded_schedule rec = decode_token(token);
+  opts.time_policy = rec.time_policy;
+  opts.max_steps = rec.max_steps;
+  opts.max_live_tasks = rec.max_live_tasks;
+  opts.progress_steps = rec.progress_steps;
+  replay_strategy strat(rec.choices);
+  scope engine(opts, strat);
+  engine.set_replay(&strat);
+  trace_recorder timeline;
+  engine.set_trace(&timeline);
+  strat.begin_execution(0);
+  engine.run_execution(body);
+  strat.end_execution();
+  write_trace(opts.trace_path, timeline);
+}
+
 report replay_once(options opts, const std::function<void()>& body) {
   recorded_schedule rec = decode_token(opts.replay);
   const std::uint32_t expected = test_name_hash(opts.test_name);
@@ -182,10 +214,13 @@ report replay_once(options opts, const std::function<void()>& body) {
   crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
   scope engine(opts, strat);
   engine.set_replay(&strat);
+  trace_recorder timeline;
+  if (!opts.trace_path.empty()) engine.set_trace(&timeline);
   strat.begin_execution(0);
   const auto start = std::chrono::steady_clock::now();
   engine.run_execution(body);
   strat.end_execution();
+  if (!opts.trace_path.empty()) write_trace(opts.trace_path, timeline);
 
   report r;
   r.executions = 1;
@@ -288,6 +323,8 @@ report explore(const options& opts_in, std::function<void()> body) {
   std::unordered_set<std::uint64_t> schedules;  // only its size is used
   std::atomic<std::uint64_t> next_slot{0};      // k-th iteration of this shard
   std::atomic<std::uint64_t> lowest_iteration{~std::uint64_t{0}};
+  std::optional<recorded_schedule> last;  // WEFT_TRACE_ALL: the last execution's schedule
+  std::uint64_t last_iteration = 0;
   const std::uint64_t per_shard = opts.iterations / opts.total_shards +
                                   (opts.shard_index < opts.iterations % opts.total_shards ? 1 : 0);
 
@@ -295,7 +332,7 @@ report explore(const options& opts_in, std::function<void()> body) {
     crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
     std::unique_ptr<detail::strategy> strat = make_strategy(opts);
     scope engine(opts, *strat);
-    std::uint64_t my_execs = 0, my_steps = 0;
+    std::uint64_t my_execs = 0, my_steps = 0, my_last_iteration = 0;
     std::vector<std::uint64_t> my_schedules;
     bool my_exhausted = false;
     for (;;) {
@@ -311,6 +348,7 @@ report explore(const options& opts_in, std::function<void()> body) {
       engine.run_execution(body);
       strat->end_execution();
       ++my_execs;
+      my_last_iteration = iteration;
       my_steps += engine.steps();
       my_schedules.push_back(hash_choices(engine.choices()));
       if (engine.failure().kind != failure_kind::none) {
@@ -331,6 +369,10 @@ report explore(const options& opts_in, std::function<void()> body) {
     }
     if (strat->exhausted()) my_exhausted = true;
     std::lock_guard lock(result_mutex);
+    if (opts.trace_all && my_execs > 0 && (!last || last_iteration < my_last_iteration)) {
+      last = record_of(engine, opts);
+      last_iteration = my_last_iteration;
+    }
     executions += my_execs;
     steps += my_steps;
     schedules.insert(my_schedules.begin(), my_schedules.end());
@@ -357,6 +399,13 @@ report explore(const options& opts_in, std::function<void()> body) {
   r.exhausted = exhausted && !lowest;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (r.ok()) r.message = summary_line(r, opts);
+  if (!opts.trace_path.empty()) {
+    if (!r.ok()) {
+      trace_schedule(opts, body, r.replay);
+    } else if (opts.trace_all && last) {
+      trace_schedule(opts, body, encode_token(*last));
+    }
+  }
   save_failure(opts, r);  // WEFT_FAILURE_DIR: one replay file per distinct failure
   return r;
 }

@@ -312,6 +312,20 @@ options options::from_env(options o) {
                                "a number of scheduling decisions before fair scheduling (0 = "
                                "fair from the start)");
   }
+  if (const char* v = env("WEFT_TRACE")) {
+    if (*v == '\0') bad_env("WEFT_TRACE", v, "the path of a .json file to write");
+    o.trace_path = v;
+  }
+  if (const char* v = env("WEFT_TRACE_ALL")) {
+    const std::string s = v;
+    if (s == "1") {
+      o.trace_all = true;
+    } else if (s == "0") {
+      o.trace_all = false;
+    } else {
+      bad_env("WEFT_TRACE_ALL", s, "1 or 0");
+    }
+  }
   if (const char* v = env("WEFT_GUARD_PAGES")) {
     std::string s = v;
     if (s == "1" || s == "on" || s == "true")

@@ -96,6 +96,13 @@ struct options {
   /// with fewer preemptions and fewer steps that fails the same way at the same place; the report
   /// and its replay token then show that one. 0 turns shrinking off.
   std::uint64_t shrink_budget = 200;
+  /// WEFT_TRACE: write the failing execution's timeline to this file, in the Chrome trace-event
+  /// format (open it in https://ui.perfetto.dev or chrome://tracing): one track per task on the
+  /// virtual-time axis, blocked intervals as slices, an arrow along every happens-before edge
+  /// (send → receive, unlock → lock, ...). Empty: none.
+  std::string trace_path;
+  /// WEFT_TRACE_ALL=1: when no execution fails, trace the last one instead.
+  bool trace_all = false;
   /// WEFT_RACE_DETECTION=0|1: check tracked<T> accesses against happens-before (data_race).
   bool detect_races = true;
   /// WEFT_FAILURE_DIR: a directory that collects one replay file per distinct failure (and per
