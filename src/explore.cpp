@@ -18,6 +18,7 @@
 
 #include "engine.hpp"
 #include "failure_files.hpp"
+#include "progress.hpp"
 #include "schedule.hpp"
 #include "scheduler/guided.hpp"
 #include "scheduler/replay.hpp"
@@ -328,8 +329,13 @@ report explore(const options& opts_in, std::function<void()> body) {
   const std::uint64_t per_shard = opts.iterations / opts.total_shards +
                                   (opts.shard_index < opts.iterations % opts.total_shards ? 1 : 0);
 
+  progress_line progress(opts.progress, start, opts.time_budget);
+  std::atomic<bool> printer_taken{false};  // the first worker prints the progress line
+
   auto worker = [&] {
-    crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
+    const bool printer = !printer_taken.exchange(true);
+    std::unordered_set<std::uint64_t> seen;  // this worker's distinct schedules, for progress
+    crash_guard crash_files(opts);           // WEFT_FAILURE_DIR: a crash still leaves a replay file
     std::unique_ptr<detail::strategy> strat = make_strategy(opts);
     scope engine(opts, *strat);
     std::uint64_t my_execs = 0, my_steps = 0, my_last_iteration = 0;
@@ -351,6 +357,8 @@ report explore(const options& opts_in, std::function<void()> body) {
       my_last_iteration = iteration;
       my_steps += engine.steps();
       my_schedules.push_back(hash_choices(engine.choices()));
+      progress.count(seen.insert(my_schedules.back()).second);
+      if (printer) progress.maybe_print();
       if (engine.failure().kind != failure_kind::none) {
         found_failure f;
         f.iteration = iteration;

@@ -312,6 +312,16 @@ options options::from_env(options o) {
                                "a number of scheduling decisions before fair scheduling (0 = "
                                "fair from the start)");
   }
+  if (const char* v = env("WEFT_QUIET")) {
+    const std::string s = v;
+    if (s == "1") {
+      o.progress = false;
+    } else if (s == "0") {
+      o.progress = true;
+    } else {
+      bad_env("WEFT_QUIET", s, "1 (no progress line) or 0");
+    }
+  }
   if (const char* v = env("WEFT_TRACE")) {
     if (*v == '\0') bad_env("WEFT_TRACE", v, "the path of a .json file to write");
     o.trace_path = v;

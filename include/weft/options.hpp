@@ -103,6 +103,9 @@ struct options {
   std::string trace_path;
   /// WEFT_TRACE_ALL=1: when no execution fails, trace the last one instead.
   bool trace_all = false;
+  /// A status line on stderr (executions, rate, distinct schedules, budget left) while an
+  /// exploration runs longer than 2 s, only when stderr is a terminal. WEFT_QUIET=1: off.
+  bool progress = true;
   /// WEFT_RACE_DETECTION=0|1: check tracked<T> accesses against happens-before (data_race).
   bool detect_races = true;
   /// WEFT_FAILURE_DIR: a directory that collects one replay file per distinct failure (and per
