@@ -357,8 +357,10 @@ report explore(const options& opts_in, std::function<void()> body) {
       my_last_iteration = iteration;
       my_steps += engine.steps();
       my_schedules.push_back(hash_choices(engine.choices()));
-      progress.count(seen.insert(my_schedules.back()).second);
-      if (printer) progress.maybe_print();
+      if (progress.active()) {
+        progress.count(seen.insert(my_schedules.back()).second);
+        if (printer) progress.maybe_print();
+      }
       if (engine.failure().kind != failure_kind::none) {
         found_failure f;
         f.iteration = iteration;

@@ -26,6 +26,8 @@ class progress_line {
     executions_.fetch_add(1, std::memory_order_relaxed);
     if (new_schedule) distinct_.fetch_add(1, std::memory_order_relaxed);
   }
+  /// Whether the line can appear at all (a terminal, not quiet): else counting is skipped.
+  bool active() const noexcept { return enabled_; }
   /// Called by the printing worker after each execution: rewrites the line when due.
   void maybe_print();
 

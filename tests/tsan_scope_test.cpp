@@ -99,6 +99,10 @@ TEST(TsanScope, WorkerPoolCounterUnderMutexIsClean) {
 std::function<void()> map_handoff(bool fixed) {
   return [fixed] {
     auto m = std::make_shared<std::map<std::string, int>>();
+    // What the racy lookup saw. Kept in shared memory so that the lookup is not dead code: g++
+    // -O2 removes a `(void)m->find(...)` entirely (it has no side effect), and then there is no
+    // read left for TSan to see.
+    auto early = std::make_shared<bool>(false);
     weft::chan<int> ready;
     auto wg = std::make_shared<weft::wait_group>();
     wg->add(2);
@@ -107,12 +111,12 @@ std::function<void()> map_handoff(bool fixed) {
       ready.send(1);
       wg->done();
     });
-    weft::go("reader", [m, ready, fixed, wg] {
+    weft::go("reader", [m, early, ready, fixed, wg] {
       if (fixed) {
         ready.recv();  // the send happens before this receive returns
         EXPECT_NE(m->find("answer"), m->end());
       } else {
-        (void)m->find("answer");  // racy read: the writer may be inserting
+        *early = m->find("answer") != m->end();  // racy read: the writer may be inserting
         ready.recv();
       }
       wg->done();
