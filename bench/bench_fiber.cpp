@@ -14,18 +14,14 @@
 #include <cstdint>
 #include <string>
 
+#include "bench_explore.hpp"
 #include "bench_util.hpp"
 
 namespace {
 
+using weft_bench::per_unit;
 using weft_bench::stopwatch;
 using weft_bench::tally;
-
-/// Sets `ns_per_<unit>` (wall) and `cpu_ns_per_<unit>` from `t` over `count` units.
-void per_unit(benchmark::State& state, const char* unit, const tally& t, double count) {
-  state.counters[std::string("ns_per_") + unit] = t.wall_ns / count;
-  state.counters[std::string("cpu_ns_per_") + unit] = t.cpu_ns / count;
-}
 
 void BM_fiber_yield_step(benchmark::State& state) {
   const auto yields = static_cast<std::uint64_t>(state.range(0));

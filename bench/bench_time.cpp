@@ -31,6 +31,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bench_explore.hpp"
 #include "bench_util.hpp"
 #include "webhook_pipeline.hpp"
 #include "weft/weft.hpp"
@@ -39,6 +40,7 @@ namespace {
 
 using weft_bench::stopwatch;
 using weft_bench::tally;
+using weft_bench::timed_explore;
 
 /// One execution per explore call, default options, no step limit in the way.
 weft::options one_execution(std::uint64_t seed, weft::time_policy policy) {
@@ -48,25 +50,6 @@ weft::options one_execution(std::uint64_t seed, weft::time_policy policy) {
   opts.max_steps = std::uint64_t{1} << 40;
   opts.time_policy = policy;
   return opts;
-}
-
-/// Runs one exploration, adding its time to `t`; on a failure or exception stops the benchmark
-/// with an error and returns false.
-bool timed_explore(benchmark::State& state, const weft::options& opts,
-                   const std::function<void()>& body, tally& t, weft::report& out) {
-  stopwatch sw;
-  try {
-    out = weft::explore(opts, body);
-  } catch (const std::exception& e) {
-    state.SkipWithError((std::string("weft::explore threw ") + e.what()).c_str());
-    return false;
-  }
-  t.add(sw);
-  if (!out.ok()) {
-    state.SkipWithError(("weft reported a failure: " + out.message).c_str());
-    return false;
-  }
-  return true;
 }
 
 weft::time_policy policy_arg(std::int64_t arg) {

@@ -42,13 +42,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "bench_explore.hpp"
 #include "bench_util.hpp"
 #include "weft/weft.hpp"
 
 namespace {
 
+using weft_bench::per_unit;
 using weft_bench::stopwatch;
 using weft_bench::tally;
+using weft_bench::timed_explore;
 
 /// Options for a benchmark run: defaults (strategy random, seed 0, time_policy explored) except
 /// that long executions must not hit the step limit.
@@ -60,31 +63,6 @@ weft::options bench_options(std::uint64_t executions, bool detect_races = true) 
   opts.progress_steps = 0;
   opts.detect_races = detect_races;
   return opts;
-}
-
-/// Runs one exploration and adds its time to `t`. On a failure (a weft bug here) or an exception
-/// stops the benchmark with an error and returns false.
-bool timed_explore(benchmark::State& state, const weft::options& opts,
-                   const std::function<void()>& body, tally& t, weft::report& out) {
-  stopwatch sw;
-  try {
-    out = weft::explore(opts, body);
-  } catch (const std::exception& e) {
-    state.SkipWithError((std::string("weft::explore threw ") + e.what()).c_str());
-    return false;
-  }
-  t.add(sw);
-  if (!out.ok()) {
-    state.SkipWithError(("weft reported a failure: " + out.message).c_str());
-    return false;
-  }
-  return true;
-}
-
-/// Sets `ns_per_<unit>` (wall) and `cpu_ns_per_<unit>` from `t` over `count` units.
-void per_unit(benchmark::State& state, const std::string& unit, const tally& t, double count) {
-  state.counters["ns_per_" + unit] = t.wall_ns / count;
-  state.counters["cpu_ns_per_" + unit] = t.cpu_ns / count;
 }
 
 // --- (a) one scheduling step -------------------------------------------------------------------
