@@ -489,7 +489,9 @@ std::string save_failure(const options& opts, const report& r) {
   // Two failures whose tokens share the 48-bit hash get "-2", "-3", ...; the same failure
   // (the same token) is found under one of those names and not written again.
   for (int attempt = 1; attempt <= 100; ++attempt) {
-    const std::string path = base + (attempt == 1 ? "" : "-" + std::to_string(attempt)) + ".weft";
+    std::string path = base;  // appended: g++ 12 -O3 warns falsely on "-" + string (PR 105651)
+    if (attempt != 1) path.append("-").append(std::to_string(attempt));
+    path.append(".weft");
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
       if (token_of_file(path) == r.replay) return "";

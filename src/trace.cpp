@@ -77,7 +77,7 @@ void trace_recorder::step(task_id id, op_kind op, object_kind kind, std::uint32_
                           std::uint64_t step, const weft::source_location& site, bool blocks) {
   std::string name = op_name(op);
   if (kind != object_kind::none) {
-    name += " " + std::string(object_kind_name(kind)) + "#" + std::to_string(object);
+    name.append(" ").append(object_kind_name(kind)).append("#").append(std::to_string(object));
   }
   slices_.push_back(
       {id, at, step_width, name, "step",
