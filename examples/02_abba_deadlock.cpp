@@ -20,8 +20,8 @@ struct account {
 void transfer(account& from, account& to, int amount, bool ordered) {
   account& first = (!ordered || from.id < to.id) ? from : to;
   account& second = (&first == &from) ? to : from;
-  std::lock_guard a(first.mu);
-  std::lock_guard b(second.mu);
+  weft::lock_guard a(first.mu);  // like std::lock_guard, but reports name this line
+  weft::lock_guard b(second.mu);
   from.balance -= amount;
   to.balance += amount;
 }
@@ -62,10 +62,19 @@ int main() {
 // Expected output (abridged):
 //   weft: deadlock — every task is blocked and no timer can wake any of them
 //     task "main" (the test body) is blocked in wait_group::wait on wait_group#3 ...
-//     task "alice->bob" (spawned at 02_abba_deadlock.cpp:37) is blocked in mutex::lock on
-//       mutex#2 ..., held by task "bob->alice"
-//     task "bob->alice" (spawned at 02_abba_deadlock.cpp:41) is blocked in mutex::lock on
-//       mutex#1 ..., held by task "alice->bob"
+//     task "alice->bob" (spawned at 02_abba_deadlock.cpp:34) is blocked in mutex::lock on
+//       mutex#2 (created at 02_abba_deadlock.cpp:14) at 02_abba_deadlock.cpp:24, held by task
+//       "bob->alice"
+//     task "bob->alice" (spawned at 02_abba_deadlock.cpp:38) is blocked in mutex::lock on
+//       mutex#1 (created at 02_abba_deadlock.cpp:14) at 02_abba_deadlock.cpp:24, held by task
+//       "alice->bob"
+//     wait-for graph:
+//       cycle: "alice->bob" → mutex#2 (held by "bob->alice") → mutex#1 (held by "alice->bob")
+//       "main" waits in wait_group::wait on wait_group#3
+//     last 11 of 12 scheduling points (most recent last):
+//       step | main | alice->bob | bob->alice | at
+//       ...
+//     this schedule: 1 preemption, 12 scheduling points; the bug needs 1 preemption (...)
 //     replay: WEFT_REPLAY=w1.... ./examples/02_abba_deadlock
 //   --- the fixed version ---
 //   no bug in 2000 executions (...)

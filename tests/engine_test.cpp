@@ -148,8 +148,9 @@ void counter_program(bool locked) {
 TEST(LostUpdate, FoundAsTheBodysException) {
   weft::report r = weft::explore(iterations(10000), [] { counter_program(false); });
   ASSERT_EQ(r.kind, failure_kind::uncaught_exception) << r.message;
-  EXPECT_TRUE(contains(r.message, "task \"main\" (the test body) threw std::logic_error: lost "
-                                  "update: counter is 1"))
+  EXPECT_TRUE(contains(r.message,
+                       "task \"main\" (the test body) threw std::logic_error: lost "
+                       "update: counter is 1"))
       << r.message;
 }
 
@@ -159,9 +160,8 @@ TEST(LostUpdate, MutexProtectedTwinPasses10000Executions) {
 }
 
 TEST(UncaughtException, EscapingATaskNamesTheTaskAndMessage) {
-  weft::report r = weft::explore(iterations(10), [] {
-    weft::go("parser", [] { throw std::runtime_error("boom"); });
-  });
+  weft::report r = weft::explore(
+      iterations(10), [] { weft::go("parser", [] { throw std::runtime_error("boom"); }); });
   ASSERT_EQ(r.kind, failure_kind::uncaught_exception) << r.message;
   EXPECT_TRUE(contains(r.message, "an exception escaped task \"parser\"")) << r.message;
   EXPECT_TRUE(contains(r.message, "threw std::runtime_error: boom")) << r.message;
@@ -401,15 +401,14 @@ TEST(Misuse, ProductionObjectUsedInsideAScopePanics) {
   weft::mutex outside;
   weft::report r = weft::run([&outside] { outside.lock(); });
   ASSERT_EQ(r.kind, failure_kind::panic);
-  EXPECT_TRUE(contains(r.message, "mutex::lock: this mutex was created outside any deterministic "
-                                  "scope"))
+  EXPECT_TRUE(contains(r.message,
+                       "mutex::lock: this mutex was created outside any deterministic "
+                       "scope"))
       << r.message;
 }
 
 TEST(Misuse, NestedExploreIsAUsageError) {
-  weft::report r = weft::run([] {
-    EXPECT_THROW(weft::run([] {}), weft::usage_error);
-  });
+  weft::report r = weft::run([] { EXPECT_THROW(weft::run([] {}), weft::usage_error); });
   EXPECT_TRUE(r.ok()) << r.message;
 }
 
@@ -437,9 +436,7 @@ TEST(Channel, UnbufferedSendWaitsForTheReceiver) {
   weft::report r = weft::explore(iterations(2000), [] {
     weft::chan<int> ch;
     auto received = std::make_shared<bool>(false);
-    weft::go([ch, received] {
-      *received = ch.recv().has_value();
-    });
+    weft::go([ch, received] { *received = ch.recv().has_value(); });
     ch.send(7);
     // The send completed, so the receiver has the value (it may not have run on yet).
     weft::chan<int> done;
@@ -669,6 +666,49 @@ TEST(Tasks, ManyTasksAndDeepStacks) {
       });
     }
     wg->wait();
+  });
+  EXPECT_TRUE(r.ok()) << r.message;
+}
+
+}  // namespace
+
+namespace {
+
+// weft::lock_guard passes the caller's line to lock/unlock, so a deadlock report names the line
+// that took the lock, not a line of <mutex>.
+TEST(LockGuard, ReportsNameTheCallersLine) {
+  const weft::report r = weft::explore(iterations(2000), [] {
+    auto a = std::make_shared<weft::mutex>();
+    auto b = std::make_shared<weft::mutex>();
+    auto wg = std::make_shared<weft::wait_group>();
+    wg->add(2);
+    weft::go("first", [a, b, wg] {
+      weft::lock_guard x(*a);
+      weft::lock_guard y(*b);
+      wg->done();
+    });
+    weft::go("second", [a, b, wg] {
+      weft::lock_guard x(*b);
+      weft::lock_guard y(*a);
+      wg->done();
+    });
+    wg->wait();
+  });
+  ASSERT_EQ(r.kind, failure_kind::deadlock) << r.message;
+  EXPECT_TRUE(contains(r.message, "engine_test.cpp:")) << r.message;
+  EXPECT_FALSE(contains(r.message, "std_mutex.h")) << r.message;
+}
+
+TEST(LockGuard, UnlocksAtScopeEndInBothModes) {
+  weft::mutex outside;
+  { weft::lock_guard g(outside); }
+  EXPECT_TRUE(outside.try_lock());
+  outside.unlock();
+  const weft::report r = weft::explore(iterations(100), [] {
+    weft::mutex mu;
+    { weft::lock_guard g(mu); }
+    if (!mu.try_lock()) throw std::logic_error("still locked");
+    mu.unlock();
   });
   EXPECT_TRUE(r.ok()) << r.message;
 }

@@ -2,7 +2,10 @@
 //
 //   weft::mutex mu;
 //   int balance = 0;              // guarded by mu
-//   weft::go([&] { std::lock_guard lock(mu); balance += 10; });
+//   weft::go([&] { weft::lock_guard lock(mu); balance += 10; });
+//
+// std::lock_guard works too, but reports then name a line of <mutex> instead of the caller's
+// (see weft/lock_guard.hpp).
 //
 // Blocking: `lock` blocks until the mutex is free; `try_lock` never blocks. Inside a deterministic
 // scope each call is a scheduling point, a blocked `lock` is durable (so lock-order deadlocks are

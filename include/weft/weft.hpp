@@ -10,6 +10,7 @@
 #include "weft/context.hpp"
 #include "weft/errgroup.hpp"
 #include "weft/explore.hpp"
+#include "weft/lock_guard.hpp"
 #include "weft/mutex.hpp"
 #include "weft/once.hpp"
 #include "weft/options.hpp"
