@@ -91,8 +91,9 @@ std::string describe(const object_header& h) {
   std::string out = std::string(object_kind_name(h.kind)) + "#" + std::to_string(h.id);
   // An object built by std::make_shared records a line of the standard library, which says
   // nothing about the program: leave it out.
-  const char* file = h.created.file_name();
-  if (file != nullptr && std::string_view(file).starts_with("/usr/include/")) return out;
+  // g++ names it /usr/include/c++/12/..., clang /usr/bin/../lib/gcc/.../include/c++/12/...
+  const std::string_view file = h.created.file_name() != nullptr ? h.created.file_name() : "";
+  if (file.starts_with("/usr/") || file.find("/include/c++/") != std::string_view::npos) return out;
   return out + " (created at " + format_site(h.created) + ")";
 }
 
