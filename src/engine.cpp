@@ -257,18 +257,33 @@ void check_access(scope& s, access_history& history, const object_header& h, boo
 
 // --- scope -------------------------------------------------------------------------------
 
+namespace {
+// The recorded-schedule buffer of the last engine this thread destroyed, handed to the next one:
+// a test binary runs many explorations, and a long execution's schedule would otherwise fault
+// its pages in again each time. Kept only up to a bound, so a huge one is not held forever.
+// Invariant: empty (its capacity is what is kept). Freed with its thread.
+thread_local std::vector<choice> cached_choices;
+constexpr std::size_t max_cached_choices = std::size_t{1} << 20;  // 12 MiB
+}  // namespace
+
 scope::scope(const options& opts, strategy& strat)
     : opts_(opts), strategy_(strat), stacks_(opts.stack_size, opts.guard_pages) {
   fiber_init_main(main_fiber_);
   tasks_.reserve(64);
   runnable_.reserve(64);
   candidates_.reserve(64);
+  choices_.swap(cached_choices);  // whatever capacity the last engine left
   choices_.reserve(1024);
   timers_.reserve(64);
 }
 
 scope::~scope() {
   for (auto& t : pool_) fiber_destroy(t->fib);
+  if (choices_.capacity() <= max_cached_choices &&
+      choices_.capacity() > cached_choices.capacity()) {
+    choices_.clear();
+    cached_choices.swap(choices_);
+  }
 }
 
 void scope::register_object(object_header& h, object_kind kind,
