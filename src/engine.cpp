@@ -534,7 +534,7 @@ void scope::wake(task* t) noexcept {
 
 void scope::record_step(op_kind op, const object_header* obj, const weft::source_location& site,
                         bool blocks) {
-  step_record& r = tail_[tail_count_ % tail_size];
+  step_record& r = tail_[tail_count_ & (tail_size - 1)];
   r.step = steps_;
   r.task = current_ != nullptr ? current_->id : no_task;
   r.op = op;
@@ -992,14 +992,14 @@ std::string scope::wait_for_graph() const {
 }
 
 // No task made progress for progress_steps scheduling points. The spinning task is the one that
-// ran most often in the schedule tail (the last tail_size steps); where it spins is its most
+// ran most often in the schedule tail (the last tail_shown steps); where it spins is its most
 // recent site there.
 void scope::report_livelock() {
-  const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_size);
+  const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_shown);
   std::vector<std::pair<task_id, unsigned>> counts;
   const step_record* last_of_spinner = nullptr;
   for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-    const step_record& r = tail_[k % tail_size];
+    const step_record& r = tail_[k & (tail_size - 1)];
     auto it = std::find_if(counts.begin(), counts.end(),
                            [&](const auto& c) { return c.first == r.task; });
     if (it == counts.end()) {
@@ -1017,7 +1017,7 @@ void scope::report_livelock() {
     }
   }
   for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-    const step_record& r = tail_[k % tail_size];
+    const step_record& r = tail_[k & (tail_size - 1)];
     if (r.task == spinner) last_of_spinner = &r;
   }
   std::string where = "?";
@@ -1182,14 +1182,14 @@ void scope::teardown() {
 // With more than max_table_columns tasks in the tail the table would not fit a terminal: it
 // becomes one line per step naming the task.
 std::string scope::describe_schedule_tail() const {
-  const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_size);
+  const std::uint64_t shown = std::min<std::uint64_t>(tail_count_, tail_shown);
   std::string out = "  last " + std::to_string(shown) + " of " + std::to_string(steps_) +
                     " scheduling points (most recent last):\n";
   if (shown == 0) return out;
   // Columns: the tasks that appear in the tail, by id (deterministic).
   std::vector<task_id> columns;
   for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-    const task_id id = tail_[k % tail_size].task;
+    const task_id id = tail_[k & (tail_size - 1)].task;
     if (std::find(columns.begin(), columns.end(), id) == columns.end()) columns.push_back(id);
   }
   std::sort(columns.begin(), columns.end());
@@ -1207,7 +1207,7 @@ std::string scope::describe_schedule_tail() const {
     width[c] = columns[c] == no_task ? 1 : task_label(columns[c]).size();
   }
   for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-    const step_record& r = tail_[k % tail_size];
+    const step_record& r = tail_[k & (tail_size - 1)];
     const std::size_t c = static_cast<std::size_t>(
         std::find(columns.begin(), columns.end(), r.task) - columns.begin());
     width[c] = std::max(width[c], cell_of(r).size());
@@ -1228,10 +1228,10 @@ std::string scope::describe_schedule_tail() const {
     }
     std::size_t cell_width = 1;
     for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-      cell_width = std::max(cell_width, cell_of(tail_[k % tail_size]).size());
+      cell_width = std::max(cell_width, cell_of(tail_[k & (tail_size - 1)]).size());
     }
     for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-      const step_record& r = tail_[k % tail_size];
+      const step_record& r = tail_[k & (tail_size - 1)];
       out += "    " + pad("#" + std::to_string(r.step), step_width) + " " +
              pad(r.task == no_task ? std::string("?") : task_label(r.task), name_width) + " " +
              pad(cell_of(r), cell_width) + " " + format_site(r.site) + "\n";
@@ -1244,7 +1244,7 @@ std::string scope::describe_schedule_tail() const {
   }
   out += header + " | at\n";
   for (std::uint64_t k = tail_count_ - shown; k < tail_count_; ++k) {
-    const step_record& r = tail_[k % tail_size];
+    const step_record& r = tail_[k & (tail_size - 1)];
     std::string line = "    " + pad("#" + std::to_string(r.step), step_width);
     for (std::size_t c = 0; c < columns.size(); ++c) {
       line += " | " + pad(columns[c] == r.task ? cell_of(r) : std::string(), width[c]);

@@ -208,7 +208,11 @@ class scope : public scope_state {
   std::uint64_t preemptions_ = 0;
   std::vector<choice> choices_;
   failure_record failure_;
-  static constexpr std::size_t tail_size = 24;
+  // The ring holds tail_size records (a power of two: the index is a mask on the hot path);
+  // reports show the last tail_shown of them.
+  static constexpr std::size_t tail_size = 32;
+  static constexpr std::size_t tail_shown = 24;
+  static_assert((tail_size & (tail_size - 1)) == 0 && tail_shown <= tail_size);
   static constexpr std::size_t max_table_columns = 4;
   std::array<step_record, tail_size> tail_{};
   std::uint64_t tail_count_ = 0;
