@@ -5,6 +5,7 @@
 // "report:". The keys a reader needs are `token:` (the schedule) and `prefix:` ("yes" when the
 // token is the schedule up to a crash rather than a whole execution):
 //
+// clang-format off
 //   # weft replay file: replay with  WEFT_REPLAY=<this file> <command>
 //   weft-replay-file: 1
 //   weft: 0.1.0
@@ -12,9 +13,11 @@
 //   kind: deadlock
 //   prefix: no
 //   options: strategy=random seed=0 iterations=1000 ...
-//   replay: WEFT_REPLAY=/corpus/Pool.Shutdown-deadlock-1a2b3c4d5e6f.weft ./my_tests
-//   --gtest_filter=Pool.Shutdown token: w1.AQAAAA... report:
+//   replay: WEFT_REPLAY=/corpus/Pool.Shutdown-deadlock-1a2b3c4d5e6f.weft ./my_tests --gtest_filter=Pool.Shutdown
+//   token: w1.AQAAAA...
+//   report:
 //     weft: deadlock — ...
+// clang-format on
 //
 // File names are "<test name>-<kind>-<12 hex digits of a hash of the token>.weft" (the test name
 // reduced to [A-Za-z0-9._-]), so the same failure found again maps to the same name and is not

@@ -51,8 +51,8 @@ using fiber_entry = void (*)(void* arg);
 /// A suspended (or running) execution context. The engine embeds one per task plus one for the
 /// thread that drives the engine ("main").
 struct fiber {
-  void* context = nullptr;  // fcontext_t of the suspended fiber; meaningless while running
-  stack_memory stack;       // empty for the main fiber
+  void* context = nullptr;      // fcontext_t of the suspended fiber; meaningless while running
+  stack_memory stack;           // empty for the main fiber
   fiber_entry entry = nullptr;  // what a new fiber runs first
   void* entry_arg = nullptr;
   // Per-fiber C++ exception state (__cxa_eh_globals), swapped on every switch so that a fiber

@@ -1,6 +1,6 @@
 // src/sync.cpp — mutex and wait_group, both worlds.
-#include "weft/mutex.hpp"
 #include "weft/detail/tsan.hpp"
+#include "weft/mutex.hpp"
 #include "weft/options.hpp"
 #include "weft/wait_group.hpp"
 

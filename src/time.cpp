@@ -15,8 +15,8 @@ clock::time_point clock::now() noexcept {
   if (detail::scope* s = detail::current_scope()) {
     return time_point(duration(detail::virtual_now(*s)));
   }
-  return time_point(std::chrono::duration_cast<duration>(
-      std::chrono::steady_clock::now().time_since_epoch()));
+  return time_point(
+      std::chrono::duration_cast<duration>(std::chrono::steady_clock::now().time_since_epoch()));
 }
 
 void sleep_until(clock::time_point t, weft::source_location site) {

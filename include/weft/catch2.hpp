@@ -24,9 +24,9 @@ void catch2_run(const char* test_name, void (*body)());
 
 #define WEFT_CATCH2_CAT_(a, b) a##b
 #define WEFT_CATCH2_CAT(a, b) WEFT_CATCH2_CAT_(a, b)
-#define WEFT_TEST_CASE(name, tags)                                                       \
-  static void WEFT_CATCH2_CAT(weft_test_case_body_, __LINE__)();                         \
-  TEST_CASE(name, tags) {                                                                \
+#define WEFT_TEST_CASE(name, tags)                                                      \
+  static void WEFT_CATCH2_CAT(weft_test_case_body_, __LINE__)();                        \
+  TEST_CASE(name, tags) {                                                               \
     ::weft::detail::catch2_run(name, &WEFT_CATCH2_CAT(weft_test_case_body_, __LINE__)); \
-  }                                                                                      \
+  }                                                                                     \
   static void WEFT_CATCH2_CAT(weft_test_case_body_, __LINE__)()

@@ -28,8 +28,8 @@
 #include <optional>
 #include <utility>
 #include <vector>
-#include "weft/detail/tsan.hpp"
 #include "weft/detail/source_location.hpp"
+#include "weft/detail/tsan.hpp"
 
 #include "weft/detail/runtime.hpp"
 #include "weft/detail/wait_queue.hpp"

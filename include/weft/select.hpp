@@ -32,8 +32,8 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include "weft/detail/tsan.hpp"
 #include "weft/detail/source_location.hpp"
+#include "weft/detail/tsan.hpp"
 
 #include "weft/chan.hpp"
 #include "weft/detail/runtime.hpp"

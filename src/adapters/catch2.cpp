@@ -49,8 +49,8 @@ void catch2_run(const char* test_name, void (*body)()) {
   opts.replay_args = quote_for_shell(test_name);
   report r = explore(opts, body);
   const double rate = r.wall_seconds > 0 ? static_cast<double>(r.steps) / r.wall_seconds : 0.0;
-  std::printf("[weft] %s: %llu executions, %llu distinct schedules, %.2f M steps/s%s\n",
-              test_name, static_cast<unsigned long long>(r.executions),
+  std::printf("[weft] %s: %llu executions, %llu distinct schedules, %.2f M steps/s%s\n", test_name,
+              static_cast<unsigned long long>(r.executions),
               static_cast<unsigned long long>(r.distinct_schedules), rate / 1e6,
               r.exhausted ? " (all schedules within the bound explored)" : "");
   std::fflush(stdout);

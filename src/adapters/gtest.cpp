@@ -25,10 +25,10 @@ class assertion_interceptor : public ::testing::ScopedFakeTestPartResultReporter
   void ReportTestPartResult(const ::testing::TestPartResult& result) override {
     if (!result.failed()) return;
     if (in_scope()) {
-      std::string where = result.file_name() != nullptr
-                              ? std::string(result.file_name())
-                              : std::string("<unknown file>");
-      if (auto slash = where.find_last_of('/'); slash != std::string::npos) where.erase(0, slash + 1);
+      std::string where = result.file_name() != nullptr ? std::string(result.file_name())
+                                                        : std::string("<unknown file>");
+      if (auto slash = where.find_last_of('/'); slash != std::string::npos)
+        where.erase(0, slash + 1);
       where += ":" + std::to_string(result.line_number());
       std::string summary = result.summary();
       std::string evidence;
@@ -86,8 +86,8 @@ void gtest_run(const char* suite, const char* name, const options& base, void (*
   ::testing::Test::RecordProperty("weft_steps", std::to_string(r.steps));
   if (!r.ok()) {
     ADD_FAILURE() << "\n"
-                  << r.message << "  (found in execution " << r.iteration + 1 << ", seed "
-                  << r.seed << ")\n";
+                  << r.message << "  (found in execution " << r.iteration + 1 << ", seed " << r.seed
+                  << ")\n";
   }
 }
 

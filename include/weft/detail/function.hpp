@@ -63,19 +63,16 @@ class task_fn {
     void (*destroy)(void*) noexcept;
   };
   template <class D>
-  static constexpr ops inline_ops{
-      [](void* p) { (*static_cast<D*>(p))(); },
-      [](void* from, void* to) noexcept {
-        ::new (to) D(std::move(*static_cast<D*>(from)));
-        static_cast<D*>(from)->~D();
-      },
-      [](void* p) noexcept { static_cast<D*>(p)->~D(); }};
+  static constexpr ops inline_ops{[](void* p) { (*static_cast<D*>(p))(); },
+                                  [](void* from, void* to) noexcept {
+                                    ::new (to) D(std::move(*static_cast<D*>(from)));
+                                    static_cast<D*>(from)->~D();
+                                  },
+                                  [](void* p) noexcept { static_cast<D*>(p)->~D(); }};
   template <class D>
   static constexpr ops heap_ops{
       [](void* p) { (**static_cast<D**>(p))(); },
-      [](void* from, void* to) noexcept {
-        *static_cast<D**>(to) = *static_cast<D**>(from);
-      },
+      [](void* from, void* to) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
       [](void* p) noexcept { delete *static_cast<D**>(p); }};
 
   alignas(std::max_align_t) unsigned char buffer_[inline_size];
