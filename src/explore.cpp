@@ -184,10 +184,7 @@ void trace_schedule(const options& opts_in, const std::function<void()>& body,
                     const std::string& token) {
   options opts = opts_in;
   const recorded_schedule rec = decode_token(token);
-  opts.time_policy = rec.time_policy;
-  opts.max_steps = rec.max_steps;
-  opts.max_live_tasks = rec.max_live_tasks;
-  opts.progress_steps = rec.progress_steps;
+  apply_recorded(opts, rec);
   replay_strategy strat(rec.choices);
   scope engine(opts, strat);
   engine.set_replay(&strat);
@@ -207,10 +204,7 @@ report replay_once(options opts, const std::function<void()>& body) {
         "weft: the replay token (WEFT_REPLAY) was recorded by another test, not by \"" +
         opts.test_name + "\"; run it with the test named in the replay line it came from");
   }
-  opts.time_policy = rec.time_policy;
-  opts.max_steps = rec.max_steps;
-  opts.max_live_tasks = rec.max_live_tasks;
-  opts.progress_steps = rec.progress_steps;
+  apply_recorded(opts, rec);
   replay_strategy strat(rec.choices);
   crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
   scope engine(opts, strat);

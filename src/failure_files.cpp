@@ -670,10 +670,7 @@ report replay_crash_prefix(const options& opts_in, const std::function<void()>& 
         opts_in.test_name + "\"; run it with the test named in its \"test:\" line");
   }
   options opts = opts_in;
-  opts.time_policy = rec.time_policy;
-  opts.max_steps = rec.max_steps;
-  opts.max_live_tasks = rec.max_live_tasks;
-  opts.progress_steps = rec.progress_steps;
+  apply_recorded(opts, rec);
   crash_guard crash_files(opts);
   prefix_strategy strat(rec.choices);
   scope engine(opts, strat);
@@ -704,7 +701,7 @@ report replay_crash_prefix(const options& opts_in, const std::function<void()>& 
   now.choices = engine.choices();
   now.steps = engine.steps();
   now.test_hash = rec.test_hash;
-  now.time_policy = rec.time_policy;
+  now.time_policy = rec.time_policy;  // the recorded options, unchanged
   now.max_steps = rec.max_steps;
   now.max_live_tasks = rec.max_live_tasks;
   now.progress_steps = rec.progress_steps;

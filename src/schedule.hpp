@@ -31,6 +31,15 @@ std::string encode_token(const recorded_schedule& s);
 /// Decodes a token; throws weft::usage_error saying exactly what is wrong with a malformed one.
 recorded_schedule decode_token(std::string_view token);
 
+/// Runs a recorded schedule under the options it was recorded with (those that change what an
+/// execution does: time policy and the step, task and progress bounds).
+inline void apply_recorded(options& o, const recorded_schedule& r) noexcept {
+  o.time_policy = r.time_policy;
+  o.max_steps = r.max_steps;
+  o.max_live_tasks = r.max_live_tasks;
+  o.progress_steps = r.progress_steps;
+}
+
 /// FNV-1a of a test name; 0 is reserved for "no test".
 std::uint32_t test_name_hash(std::string_view name) noexcept;
 
