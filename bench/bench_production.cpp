@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_explore.hpp"
 #include "bench_util.hpp"
 #include "weft/weft.hpp"
 
@@ -40,6 +41,7 @@ namespace {
 
 using weft_bench::stopwatch;
 using weft_bench::tally;
+using weft_bench::timed_explore;
 
 void per_op(benchmark::State& state, const tally& t, double ops) {
   state.counters["ns_per_op"] = t.wall_ns / ops;
@@ -293,13 +295,8 @@ void BM_scope_select4(benchmark::State& state) {
   };
   tally t;
   for (auto _ : state) {
-    stopwatch sw;
-    const weft::report r = weft::explore(opts, body);
-    t.add(sw);
-    if (!r.ok()) {
-      state.SkipWithError(("weft reported a failure: " + r.message).c_str());
-      return;
-    }
+    weft::report r;
+    if (!timed_explore(state, opts, body, t, r)) return;
     selects += r.executions * 4 * static_cast<std::uint64_t>(per_channel);
   }
   benchmark::DoNotOptimize(sum);

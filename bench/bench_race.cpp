@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bench_explore.hpp"
 #include "bench_util.hpp"
 #include "weft/weft.hpp"
 
@@ -29,6 +30,7 @@ namespace {
 
 using weft_bench::stopwatch;
 using weft_bench::tally;
+using weft_bench::timed_explore;
 
 struct program_state {
   weft::mutex mu;
@@ -65,13 +67,8 @@ void BM_race_tracked_program(benchmark::State& state) {
   tally t;
   std::uint64_t execs = 0, steps = 0;
   for (auto _ : state) {
-    stopwatch sw;
-    const weft::report r = weft::explore(opts, body);
-    t.add(sw);
-    if (!r.ok()) {
-      state.SkipWithError(("weft reported a failure: " + r.message).c_str());
-      return;
-    }
+    weft::report r;
+    if (!timed_explore(state, opts, body, t, r)) return;
     execs += r.executions;
     steps += r.steps;
   }
