@@ -17,6 +17,7 @@
 #include <weft/weft.hpp>
 
 #include "../src/failure_files.hpp"
+#include "failure_files/aborting_body.hpp"
 
 namespace {
 
@@ -362,31 +363,7 @@ TEST(FailureFiles, crash_prefix_that_no_longer_crashes_continues_deterministical
 }
 
 // The body of the death tests: a task aborts in a rare interleaving, printing where first.
-void aborting_body() {
-  struct state {
-    weft::mutex mu;
-    std::string order;
-  };
-  auto s = std::make_shared<state>();
-  auto wg = std::make_shared<weft::wait_group>();
-  wg->add(3);
-  for (char name : {'a', 'b', 'c'}) {
-    weft::go(std::string("worker-") + name, [s, wg, name] {
-      for (int round = 0; round < 3; ++round) {
-        s->mu.lock();
-        s->order += name;
-        if (s->order.find("cab") != std::string::npos && s->order.size() >= 6) {
-          std::fprintf(stderr, "marker: worker-%c aborts after order %s\n", name, s->order.c_str());
-          std::abort();
-        }
-        s->mu.unlock();
-        weft::yield();
-      }
-      wg->done();
-    });
-  }
-  wg->wait();
-}
+using weft_test::aborting_body;
 
 TEST(FailureFilesDeathTest, abort_in_a_task_leaves_a_file_whose_replay_aborts_the_same_way) {
   temp_dir first, second;
