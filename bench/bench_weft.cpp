@@ -297,6 +297,25 @@ bool in_child(benchmark::State& state, const std::function<void(child_sample&)>&
   return true;
 }
 
+/// Options for one execution with `tasks` live tasks at once: small unguarded stacks (100,000
+/// guarded stacks exceed vm.max_map_count, DESIGN.md) and time that moves only when every task
+/// is blocked, so a body's sleep returns once all the others are parked.
+weft::options many_tasks_options(std::size_t tasks, std::size_t stack_kib = 16) {
+  weft::options opts = bench_options(1);
+  opts.max_live_tasks = tasks + 1000;
+  opts.stack_size = stack_kib * 1024;
+  opts.guard_pages = false;
+  opts.time_policy = weft::time_policy::idle_only;
+  return opts;
+}
+
+/// Reports the child's explore time (not fork and pipe) as the iteration time and adds it to `t`.
+void add_child_time(benchmark::State& state, const child_sample& sample, tally& t) {
+  state.SetIterationTime(sample.wall_ns * 1e-9);
+  t.wall_ns += sample.wall_ns;
+  t.cpu_ns += sample.cpu_ns;
+}
+
 // --- (d) spawn + finish of one task --------------------------------------------------------------
 
 // The body starts `tasks` empty tasks one after the other; each go() is a scheduling point and
@@ -320,9 +339,7 @@ void BM_weft_spawn_finish(benchmark::State& state) {
         },
         sample);
     if (!ok) return;
-    state.SetIterationTime(sample.wall_ns * 1e-9);  // the child's explore, not fork and pipe
-    t.wall_ns += sample.wall_ns;
-    t.cpu_ns += sample.cpu_ns;
+    add_child_time(state, sample, t);
     steps += sample.steps;
     spawned += tasks;
   }
@@ -355,11 +372,7 @@ void BM_weft_rss_blocked_tasks(benchmark::State& state) {
     const bool ok = in_child(
         state,
         [tasks, stack_kib](child_sample& out) {
-          weft::options opts = bench_options(1);
-          opts.max_live_tasks = tasks + 1000;
-          opts.stack_size = stack_kib * 1024;
-          opts.guard_pages = false;
-          opts.time_policy = weft::time_policy::idle_only;
+          const weft::options opts = many_tasks_options(tasks, stack_kib);
           child_sample* o = &out;  // outlives the execution: explore_into returns after it
           explore_into(
               opts,
@@ -377,9 +390,7 @@ void BM_weft_rss_blocked_tasks(benchmark::State& state) {
         },
         sample);
     if (!ok) return;
-    state.SetIterationTime(sample.wall_ns * 1e-9);  // the child's explore, not fork and pipe
-    t.wall_ns += sample.wall_ns;
-    t.cpu_ns += sample.cpu_ns;
+    add_child_time(state, sample, t);
   }
   state.counters["peak_rss_MiB"] = sample.peak_kib / 1024;  // VmHWM of the measuring process
   state.counters["hwm_blocked_MiB"] = sample.hwm_blocked_kib / 1024;
@@ -413,13 +424,8 @@ void BM_weft_wake_all(benchmark::State& state) {
     const bool ok = in_child(
         state,
         [tasks](child_sample& out) {
-          weft::options opts = bench_options(1);
-          opts.max_live_tasks = tasks + 1000;
-          opts.stack_size = 16 * 1024;
-          opts.guard_pages = false;
-          opts.time_policy = weft::time_policy::idle_only;
           explore_into(
-              opts,
+              many_tasks_options(tasks),
               [tasks] {
                 weft::chan<int> ch;
                 for (std::size_t i = 0; i < tasks; ++i) {
@@ -432,9 +438,7 @@ void BM_weft_wake_all(benchmark::State& state) {
         },
         sample);
     if (!ok) return;
-    state.SetIterationTime(sample.wall_ns * 1e-9);  // the child's explore, not fork and pipe
-    t.wall_ns += sample.wall_ns;
-    t.cpu_ns += sample.cpu_ns;
+    add_child_time(state, sample, t);
     steps += sample.steps;
     woken += tasks;
   }

@@ -578,11 +578,6 @@ constexpr bool op_makes_progress(op_kind op) noexcept {
 }
 }  // namespace
 
-void note_progress(scope& s) noexcept {
-  tsan_guard guard(&s);
-  s.note_progress();
-}
-
 void scope::step(op_kind op, const object_header* obj, const weft::source_location& site) {
   if (tearing_down_) {
     teardown_point(op, false);

@@ -119,7 +119,6 @@ class scope : public scope_state {
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;
-  void note_progress() noexcept { last_progress_ = steps_; }
   void spawn(std::string name, task_fn fn, const weft::source_location& site);
   void spawn_detached(std::string name, task_fn fn, const weft::source_location& site);
   std::uint64_t choose(std::uint64_t n, const weft::source_location& site);
@@ -201,10 +200,6 @@ class scope : public scope_state {
   std::int64_t now_ = epoch_ns;
 
   std::uint32_t next_object_id_ = 0;
-  std::uint64_t steps_ = 0;
-  // Livelock window: the step of the last progress (see op_makes_progress in engine.cpp).
-  // Invariant: last_progress_ <= steps_.
-  std::uint64_t last_progress_ = 0;
   std::uint64_t preemptions_ = 0;
   std::vector<choice> choices_;
   failure_record failure_;

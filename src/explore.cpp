@@ -179,23 +179,6 @@ void write_trace(const std::string& path, const trace_recorder& timeline) {
   }
 }
 
-/// WEFT_TRACE: replays `token` once more, recording its timeline.
-void trace_schedule(const options& opts_in, const std::function<void()>& body,
-                    const std::string& token) {
-  options opts = opts_in;
-  const recorded_schedule rec = decode_token(token);
-  apply_recorded(opts, rec);
-  replay_strategy strat(rec.choices);
-  scope engine(opts, strat);
-  engine.set_replay(&strat);
-  trace_recorder timeline;
-  engine.set_trace(&timeline);
-  strat.begin_execution(0);
-  engine.run_execution(body);
-  strat.end_execution();
-  write_trace(opts.trace_path, timeline);
-}
-
 report replay_once(options opts, const std::function<void()>& body) {
   recorded_schedule rec = decode_token(opts.replay);
   const std::uint32_t expected = test_name_hash(opts.test_name);
@@ -256,6 +239,12 @@ report replay_once(options opts, const std::function<void()>& body) {
     r.failing_steps = f.failing_steps;
   }
   return r;
+}
+
+/// WEFT_TRACE: replays `token` once more; replay_once records the timeline and writes it.
+void trace_schedule(options opts, const std::function<void()>& body, std::string token) {
+  opts.replay = std::move(token);
+  (void)replay_once(std::move(opts), body);
 }
 
 }  // namespace

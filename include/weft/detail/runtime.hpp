@@ -101,6 +101,10 @@ struct scope_state {
   std::uint64_t generation_ = 0;  // the execution now running
   bool tearing_down_ = false;     // unwinding the tasks of an ended execution
   bool hb_active_ = false;        // happens-before clocks are maintained (see engine.cpp)
+  std::uint64_t steps_ = 0;       // scheduling points so far in this execution
+  // Livelock window: the step of the last progress (see op_makes_progress in engine.cpp).
+  // Invariant: last_progress_ <= steps_.
+  std::uint64_t last_progress_ = 0;
 };
 
 /// The first member of every task record: what inline code may read of a task.
@@ -145,7 +149,9 @@ std::uint64_t explored_choice(scope& s, std::uint64_t n);
 
 /// The running task made progress that a non-blocking operation cannot show at its scheduling
 /// point (a value moved through a channel buffer): resets the livelock window.
-void note_progress(scope& s) noexcept;
+inline void note_progress(scope&) noexcept {
+  tls_scope_state->last_progress_ = tls_scope_state->steps_;
+}
 
 /// Makes a parked task runnable again (no switch happens here).
 void wake(scope& s, task* t) noexcept;
