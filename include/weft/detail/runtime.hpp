@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include "weft/detail/source_location.hpp"
 #include "weft/detail/vector_clock.hpp"
 
