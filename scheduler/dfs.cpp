@@ -44,47 +44,12 @@
 // than one. The sleep set and the mutex model are reset at a gap.
 #include "dfs.hpp"
 
+#include "footprint.hpp"
+
 #include <algorithm>
 
 namespace weft::detail {
 namespace {
-
-enum class footprint : std::uint8_t { local, object, global };
-
-// Where an operation can have effects. Local operations touch no shared object (object 0 and a
-// known local kind); select names only its first channel, cancelling a context reaches its
-// children and their done channels, timer operations reach the timer's channel: all global.
-footprint footprint_of(task_id task, op_kind op, std::uint32_t object) noexcept {
-  if (task == time_task) return footprint::global;
-  switch (op) {
-    case op_kind::start:
-    case op_kind::spawn:
-    case op_kind::yield:
-    case op_kind::choose:
-    case op_kind::sleep:
-    case op_kind::finish:
-      return footprint::local;
-    case op_kind::select:
-    case op_kind::ctx_cancel:
-    case op_kind::timer_op:
-    case op_kind::timer_fire:
-      return footprint::global;
-    default:
-      return object != 0 ? footprint::object : footprint::global;
-  }
-}
-
-// Conservative dependency between two pending operations (sleep sets): the clock conflicts with
-// everything, local operations with nothing else, global ones with every non-local one.
-bool conflicts(task_id ta, op_kind oa, std::uint32_t a, task_id tb, op_kind ob,
-               std::uint32_t b) noexcept {
-  if (ta == time_task || tb == time_task) return true;
-  const footprint fa = footprint_of(ta, oa, a);
-  const footprint fb = footprint_of(tb, ob, b);
-  if (fa == footprint::local || fb == footprint::local) return false;
-  if (fa == footprint::global || fb == footprint::global) return true;
-  return a == b && !(op_is_read_only(oa) && op_is_read_only(ob));
-}
 
 // Event classes of the race analysis (see the file comment).
 enum class cls : std::uint8_t {
@@ -273,7 +238,7 @@ std::size_t dfs_strategy::pick(const decision_point& d) {
   // this one, stay asleep while their next operations commute with what runs.
   std::vector<sleeper> next;
   auto keep = [&](task_id t, op_kind op, std::uint32_t obj) {
-    if (t != ran.task && !conflicts(t, op, obj, ran.task, ran.op, ran.object)) {
+    if (t != ran.task && !may_conflict(t, op, obj, ran.task, ran.op, ran.object)) {
       next.push_back({t, op, obj});
     }
   };
@@ -574,7 +539,7 @@ void dfs_strategy::record(const candidate& c, std::int32_t node) {
 
 void dfs_strategy::filter_sleep(const candidate& ran) {
   std::erase_if(sleep_, [&](const sleeper& s) {
-    return s.task == ran.task || conflicts(s.task, s.op, s.object, ran.task, ran.op, ran.object);
+    return s.task == ran.task || may_conflict(s.task, s.op, s.object, ran.task, ran.op, ran.object);
   });
 }
 

@@ -1,10 +1,12 @@
 // scheduler/pos.cpp — POS (Yuan, Yang, Gu, CAV 2018); see pos.hpp for the contract.
 #include "pos.hpp"
 
+#include "footprint.hpp"
+
 namespace weft::detail {
 
 bool pos_strategy::races(const candidate& a, const candidate& b) noexcept {
-  return a.object != 0 && a.object == b.object && !(op_is_read_only(a.op) && op_is_read_only(b.op));
+  return may_conflict(a.task, a.op, a.object, b.task, b.op, b.object);
 }
 
 bool pos_strategy::begin_execution(std::uint64_t index) {
@@ -12,6 +14,7 @@ bool pos_strategy::begin_execution(std::uint64_t index) {
   priorities_.clear();
   time_priority_ = 0;
   last_picked_ = no_task;
+  last_pick_step_ = 0;
   decisions_ = 0;
   return true;
 }
@@ -27,7 +30,18 @@ std::size_t pos_strategy::pick(const decision_point& d) {
   if (decisions_ > unfair_steps_) return rng_.below(d.candidates.size());
   // The task that reached this point ran since we last picked if it is not the one we picked
   // (it ran through scheduling points that offered no choice): its pending operation is new.
-  if (d.running != last_picked_ && d.running != no_task) priority(d.running) = 0;
+  // Unless nothing ran at all: a firing is followed by another pick at the same scheduling
+  // point, and the task that reached it has not executed its pending operation yet.
+  const bool fired_here = last_picked_ == time_task && d.step == last_pick_step_;
+  if (!fired_here && d.running != last_picked_ && d.running != no_task) priority(d.running) = 0;
+  last_pick_step_ = d.step;
+  // Firing that only ends sleeps races with nothing: taken at once (see pos.hpp). The time
+  // pseudo-candidate is always last (its id is the largest).
+  if (d.time_ends_sleeps && d.candidates.back().task == time_task) {
+    time_priority_ = 0;  // the next firing is a new event
+    last_picked_ = time_task;
+    return d.candidates.size() - 1;
+  }
   std::size_t top = 0;
   std::uint64_t top_priority = 0;
   for (std::size_t i = 0; i < d.candidates.size(); ++i) {
@@ -38,9 +52,14 @@ std::size_t pos_strategy::pick(const decision_point& d) {
       top_priority = p;
     }
   }
+  // The time pseudo-task races with nothing here: what a firing does next is its woken tasks'
+  // operations, which get priorities of their own when they become candidates.
   const candidate& ran = d.candidates[top];
   for (std::size_t i = 0; i < d.candidates.size(); ++i) {
-    if (i != top && races(d.candidates[i], ran)) priority(d.candidates[i].task) = rng_.next() | 1;
+    const candidate& c = d.candidates[i];
+    if (i != top && c.task != time_task && ran.task != time_task && races(c, ran)) {
+      priority(c.task) = rng_.next() | 1;
+    }
   }
   priority(ran.task) = 0;
   last_picked_ = ran.task;

@@ -11,12 +11,37 @@ namespace weft::detail {
 /// POS, from Yuan, Yang, Gu, "Partial Order Aware Concurrency Sampling", CAV 2018.
 ///
 /// Every pending operation gets a random priority and the highest-priority candidate runs. Once
-/// it has run, every candidate whose pending operation races with it (same object, at least one
-/// of the two not read-only) draws a new priority, and so does the task that ran (its next
-/// operation is a new one). Re-drawing exactly the racing operations is what makes POS sample
-/// *partial orders* nearly uniformly: a random walk over-samples the orders of operations that
-/// commute, which all lead to the same behaviour. The paper shows that, unlike PCT, POS needs no
-/// estimate of the execution's length or of the bug's depth.
+/// it has run, every candidate whose pending operation races with it draws a new priority, and
+/// so does the task that ran (its next operation is a new one). Re-drawing exactly the racing
+/// operations is what makes POS sample *partial orders* nearly uniformly: a random walk
+/// over-samples the orders of operations that commute, which all lead to the same behaviour. The
+/// paper shows that, unlike PCT, POS needs no estimate of the execution's length or of the bug's
+/// depth.
+///
+/// Two operations race when they may not commute (races()). A candidate names one object, so the
+/// relation is the conservative one dfs uses for its sleep sets: same object and not both
+/// read-only; a select (it names only its first channel), a context cancel (it reaches the
+/// children and their done channels) and a timer operation (it reaches the timer's channel) race
+/// with every operation that touches an object; start, spawn, choose, sleep and finish race with
+/// nothing. Under-approximating the relation would keep stale priorities for operations that do
+/// race, which is what the re-draw exists to prevent.
+///
+/// Time (time_policy::explored). The time pseudo-candidate holds a priority like a task, re-drawn
+/// after each firing, except when firing would only end sleeps (decision_point::time_ends_sleeps):
+/// then it touches no shared object, so in the paper's terms it races with nothing, and it is
+/// taken at once, as the POS scheduler of Fray (OOPSLA 2025, github.com/cmu-pasta/fray) takes
+/// every non-racing operation before the racing ones. What the woken task does next is a racing
+/// operation with its own priority, so every order of the racing operations stays reachable; a
+/// priority on the wake itself only adds a gate in front of the sleeper, which over-samples the
+/// schedules where the sleeper loses every race after its deadline. Firings that send on a
+/// timer's channel, cancel a context or time a condition variable out keep their priority: they
+/// race with the operations on those objects, and taking them at once would make a timeout win
+/// every race against the message it waits for. The task-local operations (start, spawn, ...)
+/// keep their priority too: taking them first was measured on the bug benchmark and helped some
+/// kernels and hurt others (bench/RESULTS.md, issue 5). Cost of the exception: virtual time runs
+/// ahead whenever only sleepers wait on it, so a timer armed later gets a later deadline than it
+/// could have (deadline arithmetic is a hidden read of the clock); the other portfolio members
+/// keep that freedom.
 ///
 /// Fairness: after options::unfair_steps decisions in one execution the strategy continues with
 /// a uniform random walk, so a program that terminates under fair scheduling terminates here too.
@@ -31,7 +56,8 @@ class pos_strategy final : public strategy {
   std::uint64_t choose(std::uint64_t n) override { return rng_.below(n); }
   const char* name() const override { return "pos"; }
 
-  /// Whether two pending operations race: same object (not 0), not both read-only.
+  /// Whether two pending operations (of tasks, not the time pseudo-task) may not commute; see
+  /// the class comment.
   static bool races(const candidate& a, const candidate& b) noexcept;
 
  private:
@@ -45,6 +71,7 @@ class pos_strategy final : public strategy {
   std::vector<std::uint64_t> priorities_;
   std::uint64_t time_priority_ = 0;
   task_id last_picked_ = no_task;
+  std::uint64_t last_pick_step_ = 0;  // decision_point::step of the last pick
   std::uint64_t decisions_ = 0;
 };
 

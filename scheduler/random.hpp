@@ -17,6 +17,7 @@ class random_strategy final : public strategy {
   }
   std::size_t pick(const decision_point& d) override { return rng_.below(d.candidates.size()); }
   std::uint64_t choose(std::uint64_t n) override { return rng_.below(n); }
+  prng* uniform_generator() noexcept override { return &rng_; }  // pick and choose: one draw
   const char* name() const override { return "random"; }
 
  private:

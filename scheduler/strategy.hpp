@@ -33,6 +33,11 @@ struct decision_point {
   /// True when the engine also reports every scheduling point that offers no choice, through
   /// strategy::forced. An engine that does not leaves it false (the default).
   bool forced_reported = false;
+  /// True when `candidates` offers the time pseudo-task and firing it would only end sleeps: every
+  /// timer due up to the earliest deadline that can wake someone is a sleep, so advancing the
+  /// clock wakes sleepers and touches no shared object (no channel, context or condition
+  /// variable). Not part of choice::check: replay tokens are unaffected.
+  bool time_ends_sleeps = false;
 };
 
 /// One explored choice as recorded in a schedule: `index` among `n` options. `check` digests
@@ -46,19 +51,24 @@ struct choice {
 
 /// The digest stored in choice::check for a pick: the number of candidates and what the chosen
 /// one was about to do. O(1): it is computed at every recorded decision.
-inline std::uint8_t decision_check(const decision_point& d, std::size_t index) noexcept {
-  const candidate& c = d.candidates[index];
+inline std::uint8_t decision_check(std::size_t n, const candidate& c) noexcept {
   std::uint32_t h = 2166136261u;
-  h = (h ^ static_cast<std::uint32_t>(d.candidates.size())) * 16777619u;
+  h = (h ^ static_cast<std::uint32_t>(n)) * 16777619u;
   h = (h ^ c.task) * 16777619u;
   h = (h ^ static_cast<std::uint32_t>(c.op)) * 16777619u;
   h = (h ^ c.object) * 16777619u;
   return static_cast<std::uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
 }
+/// The same, for the candidate at `index` of a decision point.
+inline std::uint8_t decision_check(const decision_point& d, std::size_t index) noexcept {
+  return decision_check(d.candidates.size(), d.candidates[index]);
+}
 /// The digest stored for a data choice among n.
 inline std::uint8_t choose_check(std::uint64_t n) noexcept {
   return static_cast<std::uint8_t>(0xA5u ^ (n * 0x9Du));
 }
+
+class prng;
 
 class strategy {
  public:
@@ -79,6 +89,13 @@ class strategy {
   /// The engine asks once per execution and reports forced points only then, so that the
   /// strategies that ignore them pay nothing on the hot path.
   virtual bool wants_forced() const { return false; }
+  /// A strategy whose every pick and data choice is one uniform draw from a single generator
+  /// returns that generator: the engine then draws from it itself, saving a virtual call at every
+  /// scheduling point. Contract for a non-null result, for the execution that begin_execution
+  /// prepared: pick(d) is exactly `gen->below(d.candidates.size())`, choose(n) is exactly
+  /// `gen->below(n)`, and nothing else is done by either (so the draws, hence the schedule, are
+  /// the same whichever way they are made). The engine asks once per execution.
+  virtual prng* uniform_generator() noexcept { return nullptr; }
   /// Called when an execution ends (after the last pick).
   virtual void end_execution() {}
   /// Exhaustive strategies: true once every schedule within their bound has been run.

@@ -341,6 +341,7 @@ void scope::run_execution(const std::function<void()>& body) {
   tearing_down_ = false;
   ended_ = false;
   report_forced_ = strategy_.wants_forced();
+  uniform_ = strategy_.uniform_generator();
   timers_.clear();
   armed_timers_ = 0;
   now_ = epoch_ns;
@@ -532,8 +533,10 @@ void scope::wake(task* t) noexcept {
   runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
 }
 
-void scope::record_step(op_kind op, const object_header* obj, const weft::source_location& site,
-                        bool blocks) {
+// Inlined: it runs at every scheduling point, and its call frame cost more than its stores.
+[[gnu::always_inline]] inline void scope::record_step(op_kind op, const object_header* obj,
+                                                      const weft::source_location& site,
+                                                      bool blocks) {
   step_record& r = tail_[tail_count_ & (tail_size - 1)];
   r.step = steps_;
   r.task = current_ != nullptr ? current_->id : no_task;
@@ -684,7 +687,7 @@ std::uint64_t scope::explored_choice(std::uint64_t n) {
 }
 
 std::uint64_t scope::decide_choose(std::uint64_t n) {
-  std::uint64_t v = strategy_.choose(n);
+  std::uint64_t v = uniform_ != nullptr ? uniform_->below(n) : strategy_.choose(n);
   if (check_replay()) return 0;
   if (v >= n) weft_bug("strategy chose out of range");
   choices_.push_back(
@@ -693,18 +696,48 @@ std::uint64_t scope::decide_choose(std::uint64_t n) {
 }
 
 std::size_t scope::decide_pick() {
-  const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task,
-                         report_forced_};
-  const std::size_t index = strategy_.pick(d);
-  if (check_replay()) return 0;
-  if (index >= candidates_.size()) weft_bug("strategy picked out of range");
-  if (current_ != nullptr && current_->state == task_state::runnable &&
-      candidates_[index].task != current_->id) {
-    ++preemptions_;
+  std::size_t index = 0;
+  if (uniform_ != nullptr) {
+    // == strategy_.pick(d): a uniform strategy reads only the number of candidates.
+    index = static_cast<std::size_t>(uniform_->below(candidates_.size()));
+  } else {
+    const bool time_offered = candidates_.back().task == time_task;
+    const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task,
+                           report_forced_, time_offered && time_ends_sleeps()};
+    index = strategy_.pick(d);
+    if (check_replay()) return 0;
+    if (index >= candidates_.size()) weft_bug("strategy picked out of range");
+  }
+  if (current_ != nullptr) {
+    // Arithmetic, not a branch: whether the pick switched is the random outcome itself, and a
+    // branch on it would be mispredicted at half the decisions.
+    const bool switched = candidates_[index].task != current_->id;
+    const bool could_go_on = current_->state == task_state::runnable;
+    preemptions_ += static_cast<std::uint64_t>(switched & could_go_on);
   }
   choices_.push_back({static_cast<std::uint32_t>(candidates_.size()),
-                      static_cast<std::uint32_t>(index), decision_check(d, index)});
+                      static_cast<std::uint32_t>(index),
+                      decision_check(candidates_.size(), candidates_[index])});
   return index;
+}
+
+// decide_pick for a uniform strategy (uniform_generator) when the candidates are exactly the
+// runnable tasks: the draw needs only their number and the recorded check only the chosen one,
+// so the candidate list is not built. Records the same choice, check and preemption count as
+// decide_pick would. (A uniform strategy is never the replay strategy and ignores forced
+// points, so neither needs looking at here.)
+task* scope::pick_uniform(std::size_t n) {
+  const std::size_t index = static_cast<std::size_t>(uniform_->below(n));
+  task* t = tasks_[runnable_[index]];
+  const candidate c{t->id, t->op, t->op_object != nullptr ? t->op_object->id : 0};
+  if (current_ != nullptr) {
+    const bool switched = t != current_;  // arithmetic, not a branch: see decide_pick
+    const bool could_go_on = current_->state == task_state::runnable;
+    preemptions_ += static_cast<std::uint64_t>(switched & could_go_on);
+  }
+  choices_.push_back(
+      {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(index), decision_check(n, c)});
+  return t;
 }
 
 // A scheduling point that offers no choice, told to strategies that reason about dependencies
@@ -746,6 +779,35 @@ bool scope::has_wakeful_timer() {
     if (e.event->armed_seq == e.seq && e.event->can_wake()) return true;
   }
   return false;
+}
+
+// Whether fire_next_timer would only end sleeps (decision_point::time_ends_sleeps). O(1) unless
+// several timers share the earliest deadline: the heap's top is the earliest entry, and a live
+// sleep can always wake its task, so when the top is one, the target deadline is the top's and
+// only the entries due at that same instant (a subtree at the root: a child is never due before
+// its parent) can fire with it. Any other top (a timer, a timeout, a context deadline, a stale
+// entry) answers false without a scan: conservative, and the strategies stay correct either way.
+bool scope::time_ends_sleeps() const {
+  if (timers_.empty()) return false;
+  const timer_entry& top = timers_.front();
+  if (top.event->armed_seq != top.seq || dynamic_cast<const sleep_event*>(top.event) == nullptr) {
+    return false;
+  }
+  std::vector<std::size_t>& pending = sleep_scan_scratch_;
+  pending.clear();
+  for (std::size_t child : {std::size_t{1}, std::size_t{2}}) pending.push_back(child);
+  while (!pending.empty()) {
+    const std::size_t i = pending.back();
+    pending.pop_back();
+    if (i >= timers_.size() || timers_[i].deadline != top.deadline) continue;
+    const timer_entry& e = timers_[i];
+    if (e.event->armed_seq == e.seq && dynamic_cast<const sleep_event*>(e.event) == nullptr) {
+      return false;
+    }
+    pending.push_back(2 * i + 1);
+    pending.push_back(2 * i + 2);
+  }
+  return true;
 }
 
 void scope::fire_next_timer() {
@@ -872,6 +934,7 @@ task* scope::choose_next() {
       if (report_forced_) report_forced(runnable_[0]);
       return tasks_[runnable_[0]];
     }
+    if (uniform_ != nullptr && !offer_time) return pick_uniform(n);
     candidates_.clear();
     for (task_id id : runnable_) {
       const task* t = tasks_[id];

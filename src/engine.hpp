@@ -153,6 +153,7 @@ class scope : public scope_state {
   task* create_task(std::string name, task_fn fn, const weft::source_location& site);
   task* choose_next();
   std::size_t decide_pick();
+  task* pick_uniform(std::size_t n);
   void report_forced(task_id only);
   std::uint64_t decide_choose(std::uint64_t n);
   bool check_replay() { return replay_ != nullptr && check_replay_slow(); }
@@ -162,6 +163,7 @@ class scope : public scope_state {
                    bool blocks = false);
   void fire_next_timer();
   bool has_wakeful_timer();
+  bool time_ends_sleeps() const;
   void end_with_blocked_tasks();
   void report_livelock();
   void teardown();
@@ -181,7 +183,11 @@ class scope : public scope_state {
   std::vector<task*> tasks_;
   std::vector<task_id> runnable_;      // invariant: sorted ascending, exactly the runnable tasks
   std::vector<candidate> candidates_;  // scratch for decisions, reused
-  std::size_t live_ = 0;               // tasks not finished
+  // The strategy's uniform generator when it picks uniformly (random): drawn from directly,
+  // without a virtual call or a candidate list per decision (pick_uniform). Null otherwise.
+  // Set per execution.
+  prng* uniform_ = nullptr;
+  std::size_t live_ = 0;  // tasks not finished
   bool body_returned_ = false;
   bool ended_ = false;          // the execution reached its end; tasks switch to main
   bool report_forced_ = false;  // strategy_.wants_forced() for this execution
@@ -195,6 +201,7 @@ class scope : public scope_state {
   };
   std::vector<timer_entry> timers_;  // min-heap on (deadline, seq)
   std::vector<timer_entry> due_scratch_;
+  mutable std::vector<std::size_t> sleep_scan_scratch_;  // time_ends_sleeps: heap indices
   std::uint64_t timer_seq_ = 0;
   std::size_t armed_timers_ = 0;
   std::int64_t now_ = epoch_ns;

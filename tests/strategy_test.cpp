@@ -274,6 +274,85 @@ TEST(Pos, RacesAreSameObjectWithAWrite) {
   EXPECT_FALSE(pos_strategy::races({1, op_kind::atomic_load, 5}, {2, op_kind::atomic_load, 5}));
   EXPECT_FALSE(pos_strategy::races({1, op_kind::atomic_store, 5}, {2, op_kind::atomic_store, 6}));
   EXPECT_FALSE(pos_strategy::races({1, op_kind::yield, 0}, {2, op_kind::yield, 0}));
+  // A select names only its first channel, a cancel reaches a context's children: both race with
+  // every operation on an object (dfs's footprint), but never with a task-local one.
+  EXPECT_TRUE(pos_strategy::races({1, op_kind::select, 5}, {2, op_kind::chan_send, 6}));
+  EXPECT_TRUE(pos_strategy::races({1, op_kind::ctx_cancel, 5}, {2, op_kind::select, 9}));
+  EXPECT_FALSE(pos_strategy::races({1, op_kind::select, 5}, {2, op_kind::start, 0}));
+  EXPECT_FALSE(pos_strategy::races({1, op_kind::spawn, 0}, {2, op_kind::finish, 0}));
+}
+
+TEST(Pos, TimeThatOnlyEndsSleepsGoesFirst) {
+  const candidate cs[] = {{0, op_kind::atomic_store, 7},
+                          {1, op_kind::atomic_load, 7},
+                          {weft::detail::time_task, op_kind::timer_fire, 0}};
+  weft::detail::pos_strategy s(9, 10'000);
+  std::size_t fired_anyway = 0;
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    s.begin_execution(i);
+    decision_point sleeps_only{cs, 1, 0};
+    sleeps_only.time_ends_sleeps = true;
+    EXPECT_EQ(s.pick(sleeps_only), 2u) << i;
+    // Otherwise (a timer's channel, a timeout) the firing holds a priority like any operation: of
+    // 50 executions, some run a task first (each does with probability 2/3).
+    s.begin_execution(i);
+    fired_anyway += s.pick(decision_point{cs, 1, 0}) == 2 ? 1 : 0;
+  }
+  EXPECT_LT(fired_anyway, 50u);
+  EXPECT_GT(fired_anyway, 0u);
+}
+
+// A sleep's end races with nothing, so POS fires it at the first decision that offers it: a task
+// that saw the sleeper park and then passes one scheduling point always finds the clock advanced.
+TEST(Pos, EndsASleepAtTheFirstDecisionAfterItParks) {
+  const weft::report r = weft::explore(with(weft::strategy::pos, 200, 5), [] {
+    auto parked = std::make_shared<bool>(false);
+    auto a = std::make_shared<weft::atomic<int>>(0);
+    const auto t0 = weft::clock::now();
+    weft::go("sleeper", [parked] {
+      *parked = true;  // no scheduling point between this and the park
+      weft::sleep_for(std::chrono::milliseconds(1));
+    });
+    weft::go("stepper", [parked, a, t0] {
+      for (int i = 0; i < 10; ++i) {
+        const bool saw_parked = *parked;
+        a->store(i);  // a scheduling point that offers the time pseudo-task once the sleep is armed
+        if (saw_parked && weft::clock::now() == t0) throw std::runtime_error("the sleep lingered");
+      }
+    });
+  });
+  EXPECT_TRUE(r.ok()) << r.message;
+}
+
+// A timeout is not a sleep: its firing sends on the timer's channel and keeps a priority, so the
+// message can still beat it after the receiver has parked. (If POS fired every deadline at once,
+// a receiver parked with a timeout would never get the message.)
+TEST(Pos, ATimeoutCanStillLoseToTheMessage) {
+  int message_first = 0;
+  int timeout_first = 0;
+  for (std::uint64_t seed = 0; seed < 100; ++seed) {
+    const weft::report r = weft::explore(with(weft::strategy::pos, 1, seed), [&] {
+      weft::chan<int> ch;  // unbuffered: a send that does not block meets a parked receiver
+      auto a = std::make_shared<weft::atomic<int>>(0);
+      auto done = std::make_shared<bool>(false);
+      weft::go("receiver", [ch, done, &message_first, &timeout_first] {
+        const std::size_t arm =
+            weft::select(weft::on_recv(ch), weft::on_recv(weft::after(std::chrono::seconds(1))));
+        (arm == 0 ? message_first : timeout_first) += 1;
+        *done = true;
+      });
+      weft::go("sender", [ch, a, done] {
+        while (!*done) {
+          if (weft::select(weft::on_send(ch, 1), weft::on_default()) == 0) break;
+          a->store(1);
+        }
+      });
+    });
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+  // The fixed seeds make the counts exact; both outcomes are frequent.
+  EXPECT_GT(message_first, 0);
+  EXPECT_GT(timeout_first, 0);
 }
 
 TEST(Pos, FindsTheLostUpdate) {
