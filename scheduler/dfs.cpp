@@ -23,6 +23,15 @@
 //   not a race to reverse (the lock could not have gone first), and instead every acquisition
 //   races with the previous acquisition of the same mutex, ignoring the unlock in between — the
 //   reversal runs the second critical section first. try_lock is an ordinary operation.
+// - wait_group: decrements (D: add with a negative delta, e.g. done, leaving the counter >= 0)
+//   commute with each other. From counter c, two decrements d1, d2 with c + d1 + d2 >= 0 never
+//   pass through zero before the second (c + d1 > c + d1 + d2 >= 0), so in either order nothing
+//   wakes before the second, the counter ends at the same value, and the waiters woken at zero
+//   (if any) wake with the same state. Which of them is "the last" is not observable. A
+//   decrement that takes the counter below zero panics and ends the execution: it is an
+//   ordinary add. Whether an add was a decrement that stayed >= 0 is known only after it ran;
+//   the engine reports it (strategy::wait_group_changed), and a sleeping done is kept asleep
+//   across another done until then.
 // - wait_group: a wait that parks (P) and its completion (Rw) behave like a wait after the
 //   counter reached zero; P depends only on the add that released it, and that race is reversed
 //   only if the wait group is used again afterwards (only then can the waiting moment matter);
@@ -51,6 +60,13 @@
 namespace weft::detail {
 namespace {
 
+// Two wait_group::done calls on one group commute unless the first leaves the counter at zero
+// (the second would take it below); known only once the one that runs has run.
+bool dones_may_commute(op_kind sleeping, std::uint32_t object, const candidate& ran) noexcept {
+  return sleeping == op_kind::wg_done && ran.op == op_kind::wg_done && object == ran.object &&
+         object != 0;
+}
+
 // Event classes of the race analysis (see the file comment).
 enum class cls : std::uint8_t {
   local,
@@ -62,7 +78,8 @@ enum class cls : std::uint8_t {
   lock_resumed,  // R
   unlock,        // U
   try_lock,      // T
-  wg_add,        // A
+  wg_add,        // A: an add, or a decrement that took the counter below zero
+  wg_dec,        // D: a decrement that left the counter >= 0
   wg_wait,       // W: passed at once
   wg_parked,     // P
   wg_resumed,    // Rw
@@ -93,9 +110,12 @@ relation relate(cls j, op_kind oj, cls k, op_kind ok) noexcept {
     case cls::lock_parked:
       return {j == cls::lock_parked, j == cls::lock_parked};
     case cls::wg_add:
+      return {j == cls::wg_add || j == cls::wg_dec || j == cls::wg_wait,
+              j == cls::wg_add || j == cls::wg_dec || j == cls::wg_wait};
+    case cls::wg_dec:  // two D commute (see the file comment)
       return {j == cls::wg_add || j == cls::wg_wait, j == cls::wg_add || j == cls::wg_wait};
     case cls::wg_wait:
-      return {j == cls::wg_add, false};
+      return {j == cls::wg_add || j == cls::wg_dec, false};
     default:
       return {false, false};
   }
@@ -114,8 +134,9 @@ bool covers(cls j, op_kind oj, cls k) noexcept {
     case cls::lock_parked:
       return j == cls::lock_parked;
     case cls::wg_add:
+    case cls::wg_dec:
     case cls::wg_wait:
-      return j == cls::wg_add;
+      return j == cls::wg_add;  // not a D: the D before it need not be ordered before it
     default:
       return false;
   }
@@ -238,8 +259,11 @@ std::size_t dfs_strategy::pick(const decision_point& d) {
   // this one, stay asleep while their next operations commute with what runs.
   std::vector<sleeper> next;
   auto keep = [&](task_id t, op_kind op, std::uint32_t obj) {
-    if (t != ran.task && !may_conflict(t, op, obj, ran.task, ran.op, ran.object)) {
+    if (t == ran.task) return;
+    if (!may_conflict(t, op, obj, ran.task, ran.op, ran.object)) {
       next.push_back({t, op, obj});
+    } else if (dones_may_commute(op, obj, ran)) {
+      next.push_back({t, op, obj, true});
     }
   };
   for (const sleeper& s : n.sleep) keep(s.task, s.op, s.object);
@@ -362,6 +386,22 @@ void dfs_strategy::forced(const decision_point& d) {
   filter_sleep(c);
 }
 
+void dfs_strategy::wait_group_changed(std::int64_t delta, std::int64_t counter) {
+  // The running task's operation is the last event recorded (every step is reported to dfs).
+  if (off_path_ || events_.empty()) return;
+  event& e = events_.back();
+  if (e.op != op_kind::wg_add && e.op != op_kind::wg_done) return;
+  e.decrement = delta < 0 && counter >= 0;
+  // A sleeping done on the same group commutes with this one if neither order takes the counter
+  // below zero: after both it is counter - 1.
+  const bool commutes = e.op == op_kind::wg_done && counter >= 1;
+  std::erase_if(sleep_, [&](sleeper& s) {
+    if (!s.awaiting_outcome) return false;
+    s.awaiting_outcome = false;
+    return !commutes;
+  });
+}
+
 void dfs_strategy::end_execution() {
   if (!started_ || exhausted_) return;
   // Without forced steps, whatever ran after the last decision was not seen either. After a
@@ -413,6 +453,8 @@ bool dfs_strategy::predicted_blocked(const candidate& c) {
 
 void dfs_strategy::observe(const decision_point& d) {
   forced_reported_ = forced_reported_ || d.forced_reported;
+  // A done whose outcome was never reported: it did not commute.
+  std::erase_if(sleep_, [](const sleeper& s) { return s.awaiting_outcome; });
   bool gap = false;
   if (have_position_) {
     const std::uint64_t expected = last_executor_ == time_task ? last_step_ : last_step_ + 1;
@@ -538,8 +580,12 @@ void dfs_strategy::record(const candidate& c, std::int32_t node) {
 }
 
 void dfs_strategy::filter_sleep(const candidate& ran) {
-  std::erase_if(sleep_, [&](const sleeper& s) {
-    return s.task == ran.task || may_conflict(s.task, s.op, s.object, ran.task, ran.op, ran.object);
+  std::erase_if(sleep_, [&](sleeper& s) {
+    if (s.task == ran.task) return true;
+    if (!may_conflict(s.task, s.op, s.object, ran.task, ran.op, ran.object)) return false;
+    if (!dones_may_commute(s.op, s.object, ran)) return true;
+    s.awaiting_outcome = true;
+    return false;
   });
 }
 
@@ -588,8 +634,8 @@ void dfs_strategy::analyze() {
       kind[k] = cls::unlock;
     } else if (e.op == op_kind::mutex_try_lock) {
       kind[k] = cls::try_lock;
-    } else if (e.op == op_kind::wg_add) {
-      kind[k] = cls::wg_add;
+    } else if (e.op == op_kind::wg_add || e.op == op_kind::wg_done) {
+      kind[k] = e.decrement ? cls::wg_dec : cls::wg_add;
     } else if ((e.op == op_kind::mutex_lock || e.op == op_kind::wg_wait) && e.certain &&
                !e.parked && !e.resumed) {
       kind[k] = e.op == op_kind::mutex_lock ? cls::lock : cls::wg_wait;
@@ -610,7 +656,8 @@ void dfs_strategy::analyze() {
     if (e.op == op_kind::mutex_lock && waker.op == op_kind::mutex_unlock) {
       kind[p] = cls::lock_parked;
       kind[k] = cls::lock_resumed;
-    } else if (e.op == op_kind::wg_wait && waker.op == op_kind::wg_add) {
+    } else if (e.op == op_kind::wg_wait &&
+               (waker.op == op_kind::wg_add || waker.op == op_kind::wg_done)) {
       kind[p] = cls::wg_parked;
       kind[k] = cls::wg_resumed;
       released[static_cast<std::size_t>(e.edge)].push_back(static_cast<std::uint32_t>(p));
@@ -619,7 +666,7 @@ void dfs_strategy::analyze() {
   // For P: the last add or passing wait on each wait group (is the group used again?).
   std::vector<std::int64_t> last_use;
   for (std::size_t k = 0; k < m; ++k) {
-    if (kind[k] == cls::wg_add || kind[k] == cls::wg_wait) {
+    if (kind[k] == cls::wg_add || kind[k] == cls::wg_dec || kind[k] == cls::wg_wait) {
       const std::uint32_t o = events_[k].object;
       if (last_use.size() <= o) last_use.resize(static_cast<std::size_t>(o) + 1, -1);
       last_use[o] = static_cast<std::int64_t>(k);
@@ -731,7 +778,7 @@ void dfs_strategy::analyze() {
         break;
       default:
         scan_object(e.object, false);
-        if (kk == cls::wg_add) {
+        if (kk == cls::wg_add || kk == cls::wg_dec) {
           const bool used_again =
               e.object < last_use.size() && last_use[e.object] > static_cast<std::int64_t>(k);
           for (std::uint32_t p : released[k]) deps.push_back({p, used_again});

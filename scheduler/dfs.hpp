@@ -38,7 +38,11 @@ namespace weft::detail {
 /// orders of independent operations from being run again. Blocking is modelled as Go programs
 /// see it: a mutex::lock that parks and is later handed the mutex is equivalent to one that waits
 /// and then acquires it, and likewise wait_group::wait, so such waits create no extra
-/// executions; lock acquisitions race with the previous acquisition of the same mutex.
+/// executions; lock acquisitions race with the previous acquisition of the same mutex. Decrements
+/// of a wait group's counter (wait_group::done) commute with each other as long as none takes it
+/// below zero: in either order the counter ends the same, and whichever runs last wakes the
+/// waiters with the same state; so the order of the `done` calls of tasks that join is not
+/// explored, only their order against adds and waits.
 ///
 /// DPOR must see every operation, including those at scheduling points that offer no choice
 /// (one runnable task). Engines that report them through strategy::forced give exact
@@ -78,6 +82,7 @@ class dfs_strategy final : public strategy {
   std::uint64_t choose(std::uint64_t n) override;
   void forced(const decision_point& d) override;
   bool wants_forced() const override { return true; }
+  void wait_group_changed(std::int64_t delta, std::int64_t counter) override;
   void end_execution() override;
   bool exhausted() const override { return exhausted_; }
   const char* name() const override { return "dfs"; }
@@ -96,6 +101,9 @@ class dfs_strategy final : public strategy {
     task_id task;
     op_kind op;
     std::uint32_t object;
+    // Kept asleep across another task's wait_group::done on the same group until the engine
+    // says what that done left (wait_group_changed): the two commute if it left the counter >= 1.
+    bool awaiting_outcome = false;
   };
 
   /// A decision on the current path (a pick, or a data choice).
@@ -126,6 +134,9 @@ class dfs_strategy final : public strategy {
     bool parked = false;     // its task vanished right after it and came back later
     bool resumed = false;    // its task had parked just before it
     bool certain = true;     // parked / resumed are known (no unseen steps around it)
+    // A wait_group::add that decremented the counter and left it >= 0 (reported by the engine
+    // after the operation ran: strategy::wait_group_changed).
+    bool decrement = false;
   };
 
   /// Unseen scheduling points between two recorded events: operations of unknown tasks on

@@ -27,6 +27,9 @@ class portfolio_strategy final : public strategy {
   std::uint64_t choose(std::uint64_t n) override { return current_->choose(n); }
   void forced(const decision_point& d) override { current_->forced(d); }
   bool wants_forced() const override { return current_->wants_forced(); }
+  void wait_group_changed(std::int64_t delta, std::int64_t counter) override {
+    current_->wait_group_changed(delta, counter);
+  }
   void end_execution() override { current_->end_execution(); }
   const char* name() const override { return "portfolio"; }
 

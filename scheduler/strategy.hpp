@@ -55,7 +55,9 @@ inline std::uint8_t decision_check(std::size_t n, const candidate& c) noexcept {
   std::uint32_t h = 2166136261u;
   h = (h ^ static_cast<std::uint32_t>(n)) * 16777619u;
   h = (h ^ c.task) * 16777619u;
-  h = (h ^ static_cast<std::uint32_t>(c.op)) * 16777619u;
+  // wg_done is digested as wg_add, as before it existed: older tokens stay valid.
+  const op_kind op = c.op == op_kind::wg_done ? op_kind::wg_add : c.op;
+  h = (h ^ static_cast<std::uint32_t>(op)) * 16777619u;
   h = (h ^ c.object) * 16777619u;
   return static_cast<std::uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
 }
@@ -96,6 +98,14 @@ class strategy {
   /// `gen->below(n)`, and nothing else is done by either (so the draws, hence the schedule, are
   /// the same whichever way they are made). The engine asks once per execution.
   virtual prng* uniform_generator() noexcept { return nullptr; }
+  /// wait_group::add(delta) (wait_group::done is add(-1)), the operation announced at the last
+  /// scheduling point, has just run and left the counter at `counter`. The announcement cannot
+  /// say this: other tasks may change the counter between it and the operation. dfs uses it to
+  /// let decrements commute. Reported only in executions where wants_forced() is true.
+  virtual void wait_group_changed(std::int64_t delta, std::int64_t counter) {
+    (void)delta;
+    (void)counter;
+  }
   /// Called when an execution ends (after the last pick).
   virtual void end_execution() {}
   /// Exhaustive strategies: true once every schedule within their bound has been run.

@@ -125,6 +125,9 @@ void step(scope& s, op_kind op, const object_header* obj, const weft::source_loc
   tsan_guard guard(&s);
   s.step(op, obj, site);
 }
+void wait_group_changed(scope& s, std::int64_t delta, std::int64_t counter) {
+  s.wait_group_changed(delta, counter);
+}
 bool park(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
   tsan_guard guard(&s);
   return s.park(op, obj, site);
@@ -567,6 +570,7 @@ constexpr bool op_makes_progress(op_kind op) noexcept {
     case op_kind::rw_unlock:
     case op_kind::rw_unlock_shared:
     case op_kind::wg_add:
+    case op_kind::wg_done:
     case op_kind::once_call:
     case op_kind::cond_notify:
     case op_kind::sem_release:
@@ -742,6 +746,10 @@ task* scope::pick_uniform(std::size_t n) {
 
 // A scheduling point that offers no choice, told to strategies that reason about dependencies
 // (dfs): a conflicting operation can sit in a step nobody chose. Nothing is recorded.
+void scope::wait_group_changed(std::int64_t delta, std::int64_t counter) {
+  if (report_forced_) strategy_.wait_group_changed(delta, counter);
+}
+
 void scope::report_forced(task_id only) {
   candidates_.clear();
   if (only == time_task) {
@@ -1356,6 +1364,8 @@ const char* op_name(op_kind k) noexcept {
       return "rw_mutex::unlock_shared";
     case op_kind::wg_add:
       return "wait_group::add";
+    case op_kind::wg_done:
+      return "wait_group::done";
     case op_kind::wg_wait:
       return "wait_group::wait";
     case op_kind::once_call:

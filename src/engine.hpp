@@ -147,6 +147,10 @@ class scope : public scope_state {
   /// Virtual time at the start of every execution: 2000-01-01T00:00:00Z.
   static constexpr std::int64_t epoch_ns = 946'684'800LL * 1'000'000'000LL;
 
+  /// wait_group::add ran (weft::detail::wait_group_changed); forwarded to the strategy when it
+  /// listens to forced steps.
+  void wait_group_changed(std::int64_t delta, std::int64_t counter);
+
  private:
   static void task_entry(void* arg);
   [[noreturn]] void finish_running_task(std::exception_ptr error, bool unwound);

@@ -90,7 +90,8 @@ void wait_group::add(int delta, weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
-    detail::step(*s, detail::op_kind::wg_add, &header_, site);
+    detail::step(*s, delta == -1 ? detail::op_kind::wg_done : detail::op_kind::wg_add, &header_,
+                 site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (counter_ + delta < 0) {
       detail::panic(s,
@@ -100,6 +101,7 @@ void wait_group::add(int delta, weft::source_location site) {
                     site);
     }
     counter_ += delta;
+    detail::wait_group_changed(*s, delta, counter_);
     // done happens before the wait it releases (Go: "Done synchronizes before Wait returns").
     if (delta < 0) detail::hb_release(*s, header_.clock, detail::running_task(*s));
     if (counter_ == 0) {

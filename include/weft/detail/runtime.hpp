@@ -57,6 +57,9 @@ enum class op_kind : std::uint8_t {
   timer_op,
   timer_fire,
   ctx_cancel,
+  // wait_group::done (add(-1)). Last, so that the values above, which replay tokens digest, keep
+  // their numbers.
+  wg_done,
 };
 const char* op_name(op_kind k) noexcept;
 /// True for operations that never modify the object (two of them commute).
@@ -139,6 +142,10 @@ inline scope* check_use(const object_header& h, const char* api) {
 
 /// A scheduling point: the running task announces `op` on `obj`; the strategy may switch tasks.
 void step(scope& s, op_kind op, const object_header* obj, const weft::source_location& site);
+
+/// wait_group::add(delta) just ran and left `counter` (for the strategy: see
+/// strategy::wait_group_changed).
+void wait_group_changed(scope& s, std::int64_t delta, std::int64_t counter);
 
 /// Blocks the running task until `wake` is called for it. Returns false when the execution is
 /// being torn down instead (the caller then returns without completing the operation).
