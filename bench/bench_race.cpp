@@ -8,6 +8,15 @@
 //                             wait_group and reads the counter once. accesses=0 keeps only the
 //                             spawns, the wait_group and that read: what the tasks cost alone.
 //
+//   BM_race_clock_handoff     the detector's clocks alone, without fibers: the happens-before
+//                             edges of `tasks` tasks spawned by one body, each taking one mutex
+//                             once (in a shuffled order) and calling wait_group::done, then the
+//                             body's wait — the joins and ticks src/engine.cpp makes for that
+//                             program. Reports ns and clock nodes touched (created or merged)
+//                             per task: with flat clocks both would grow linearly with `tasks`.
+//                             BM_race_clock_handoff_flat runs the same edges on flat arrays
+//                             (what the engine used before), side by side.
+//
 // `ns_per_access` is the wall time of one execution divided by its accesses: at 4 tasks it is
 // dominated by the accesses and their critical sections, at 1,000 tasks also by spawning. The
 // detector's own cost is the difference between races=1 and races=0 at the same task count; per
@@ -17,14 +26,18 @@
 // accesses, one per task).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "bench_explore.hpp"
 #include "bench_util.hpp"
+#include "weft/detail/vector_clock.hpp"
 #include "weft/weft.hpp"
 
 namespace {
@@ -100,5 +113,84 @@ BENCHMARK(BM_race_tracked_program)
     ->Args({4000, 0, 5, 0})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// The flat representation the persistent clocks replaced (one array entry per task, join is a
+// loop over all of them), for comparison in the same run.
+class flat_clock {
+ public:
+  std::uint32_t get(std::uint32_t task) const noexcept { return task < c_.size() ? c_[task] : 0; }
+  void tick(std::uint32_t task) {
+    if (task >= c_.size()) c_.resize(task + 1, 0);
+    ++c_[task];
+  }
+  void join(const flat_clock& other) {
+    if (other.c_.size() > c_.size()) c_.resize(other.c_.size(), 0);
+    for (std::size_t i = 0; i < other.c_.size(); ++i) c_[i] = std::max(c_[i], other.c_[i]);
+  }
+
+ private:
+  std::vector<std::uint32_t> c_;
+};
+
+template <class Clock>
+void clock_handoff(benchmark::State& state) {
+  using weft::detail::vector_clock;
+  const auto tasks = static_cast<std::uint32_t>(state.range(0));
+  std::vector<std::uint32_t> order(tasks);
+  for (std::uint32_t i = 0; i < tasks; ++i) order[i] = i + 1;
+  std::shuffle(order.begin(), order.end(), std::mt19937(1));
+  std::uint64_t nodes = 0, runs = 0;
+  for (auto _ : state) {
+    const vector_clock::work_counters before = vector_clock::work();
+    std::vector<Clock> clock(tasks + 1);  // clock[0]: the body
+    Clock lock_clock, wg_clock;
+    clock[0].tick(0);
+    for (std::uint32_t t = 1; t <= tasks; ++t) {  // go
+      clock[t].join(clock[0]);
+      clock[0].tick(0);
+      clock[t].tick(t);
+    }
+    for (std::uint32_t t : order) {
+      clock[t].join(lock_clock);  // lock
+      benchmark::DoNotOptimize(clock[t].get(t));
+      lock_clock.join(clock[t]);  // unlock
+      clock[t].tick(t);
+      wg_clock.join(clock[t]);  // done
+      clock[t].tick(t);
+    }
+    clock[0].join(wg_clock);  // wait
+    benchmark::DoNotOptimize(clock[0].get(tasks));
+    const vector_clock::work_counters after = vector_clock::work();
+    nodes += (after.nodes_made - before.nodes_made) + (after.nodes_merged - before.nodes_merged);
+    ++runs;
+  }
+  const double per = static_cast<double>(runs) * tasks;
+  state.counters["ns_per_task"] =
+      benchmark::Counter(per, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  if (nodes > 0) state.counters["nodes_per_task"] = static_cast<double>(nodes) / per;
+}
+
+void BM_race_clock_handoff(benchmark::State& state) {
+  clock_handoff<weft::detail::vector_clock>(state);
+}
+void BM_race_clock_handoff_flat(benchmark::State& state) { clock_handoff<flat_clock>(state); }
+
+BENCHMARK(BM_race_clock_handoff)
+    ->ArgName("tasks")
+    ->Arg(4)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(4000)
+    ->Arg(16000)
+    ->Arg(64000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_race_clock_handoff_flat)
+    ->ArgName("tasks")
+    ->Arg(4)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(4000)
+    ->Arg(16000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
