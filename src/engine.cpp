@@ -165,11 +165,12 @@ void panic(scope* s, const std::string& message, const weft::source_location& si
   s->panic(message, site);
 }
 
-void spawn(scope& s, std::string name, task_fn fn, const weft::source_location& site) {
+void spawn(scope& s, std::string&& name, task_fn&& fn, const weft::source_location& site) {
   tsan_guard guard(&s);
   s.spawn(std::move(name), std::move(fn), site);
 }
-void spawn_from_event(scope& s, std::string name, task_fn fn, const weft::source_location& site) {
+void spawn_from_event(scope& s, std::string&& name, task_fn&& fn,
+                      const weft::source_location& site) {
   tsan_guard guard(&s);
   s.spawn_detached(std::move(name), std::move(fn), site);
 }
@@ -335,7 +336,8 @@ void scope::run_execution(const std::function<void()>& body) {
   last_progress_ = 0;
   preemptions_ = 0;
   choices_.clear();
-  failure_ = failure_record{};
+  schedule_hash_ = fnv_basis;
+  if (failure_.kind != failure_kind::none) failure_ = failure_record{};
   tail_count_ = 0;
   tasks_.clear();
   runnable_.clear();
@@ -375,7 +377,7 @@ void scope::run_execution(const std::function<void()>& body) {
   tls_scope_state = nullptr;
 }
 
-task* scope::create_task(std::string name, task_fn fn, const weft::source_location& site) {
+task* scope::create_task(std::string&& name, task_fn&& fn, const weft::source_location& site) {
   const auto id = static_cast<task_id>(tasks_.size());
   if (id == pool_.size()) pool_.push_back(std::make_unique<task>());
   task* t = pool_[id].get();
@@ -385,12 +387,13 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   t->started = false;
   t->kill = false;
   t->abandoned = false;
-  t->name = std::move(name);
+  if (t->name != name) t->name = std::move(name);  // mostly equal: both empty, or "main"
   t->spawn_site = site;
   t->owner = this;
   t->fn = std::move(fn);
   t->op = op_kind::start;
   t->op_object = nullptr;
+  t->op_object_id = 0;
   t->op_site = site;
   t->sleep.sleeper = t;
   t->sleep.armed_seq = 0;
@@ -408,7 +411,7 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   fiber_create(t->fib, stacks_.acquire(), &scope::task_entry, t);
   tsan_name_fiber(t->fib.tsan_fiber, id, t->name.c_str());
   tasks_.push_back(t);
-  runnable_.push_back(id);  // ids grow, so runnable_ stays sorted
+  runnable_.push_back(t);  // ids grow, so runnable_ stays sorted
   if (trace_ != nullptr) {
     trace_->task_started(id, trace_time());
     if (current_ != nullptr) trace_->spawned(current_->id, id, trace_time());
@@ -417,7 +420,7 @@ task* scope::create_task(std::string name, task_fn fn, const weft::source_locati
   return t;
 }
 
-void scope::spawn(std::string name, task_fn fn, const weft::source_location& site) {
+void scope::spawn(std::string&& name, task_fn&& fn, const weft::source_location& site) {
   if (tearing_down_) return;  // the closure is destroyed here; nothing new starts in teardown
   if (live_ >= opts_.max_live_tasks) {
     // Name the spawn site responsible for most live tasks (std::map: deterministic order).
@@ -450,7 +453,7 @@ void scope::spawn(std::string name, task_fn fn, const weft::source_location& sit
   step(op_kind::spawn, nullptr, site);
 }
 
-void scope::spawn_detached(std::string name, task_fn fn, const weft::source_location& site) {
+void scope::spawn_detached(std::string&& name, task_fn&& fn, const weft::source_location& site) {
   if (tearing_down_ || failure_.kind != failure_kind::none) return;
   // Not a child of whichever task happens to run while time moves: no `go` edge from it (the
   // event's creator publishes its own history through the timer).
@@ -504,7 +507,7 @@ void scope::finish_running_task(std::exception_ptr error, bool unwound) {
   last_progress_ = steps_;
   if (trace_ != nullptr) trace_->task_finished(t->id, trace_time());
   --live_;
-  remove_runnable(t->id);
+  remove_runnable(t);
   if (t->id == 0) body_returned_ = true;
   task* next = nullptr;
   if (!tearing_down_ && !ended_) {
@@ -523,9 +526,28 @@ void scope::finish_running_task(std::exception_ptr error, bool unwound) {
   fiber_exit(t->fib, next->fib);
 }
 
-void scope::remove_runnable(task_id id) noexcept {
-  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
-  if (it != runnable_.end() && *it == id) runnable_.erase(it);
+namespace {
+bool id_below(const task* t, task_id id) noexcept { return t->id < id; }
+}  // namespace
+
+// Most programs have a handful of runnable tasks: for them one pass finds the slot and shifts the
+// rest, cheaper than a binary search and a call to memmove. Many runnable tasks (a wake-up of
+// thousands) take the binary search.
+constexpr std::size_t few_runnable = 16;
+
+void scope::remove_runnable(task* t) noexcept {
+  const std::size_t n = runnable_.size();
+  if (n <= few_runnable) {
+    task** r = runnable_.data();
+    std::size_t i = 0;
+    while (i < n && r[i] != t) ++i;
+    if (i == n) return;
+    for (; i + 1 < n; ++i) r[i] = r[i + 1];
+    runnable_.pop_back();
+    return;
+  }
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), t->id, id_below);
+  if (it != runnable_.end() && *it == t) runnable_.erase(it);
 }
 
 void scope::wake(task* t) noexcept {
@@ -533,7 +555,15 @@ void scope::wake(task* t) noexcept {
   last_progress_ = steps_;  // a blocked operation completes: a value handed over, a lock passed
   if (trace_ != nullptr) trace_->woken(t->id, trace_time());
   t->state = task_state::runnable;
-  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id), t->id);
+  if (runnable_.size() < few_runnable) {  // see remove_runnable
+    runnable_.push_back(t);
+    task** r = runnable_.data();
+    std::size_t i = runnable_.size() - 1;
+    for (; i > 0 && r[i - 1]->id > t->id; --i) r[i] = r[i - 1];
+    r[i] = t;
+    return;
+  }
+  runnable_.insert(std::lower_bound(runnable_.begin(), runnable_.end(), t->id, id_below), t);
 }
 
 // Inlined: it runs at every scheduling point, and its call frame cost more than its stores.
@@ -594,6 +624,7 @@ void scope::step(op_kind op, const object_header* obj, const weft::source_locati
   task* self = current_;
   self->op = op;
   self->op_object = obj;
+  self->op_object_id = obj != nullptr ? obj->id : 0;
   self->op_site = site;
   record_step(op, obj, site);
   task* next = choose_next();
@@ -608,10 +639,11 @@ bool scope::park(op_kind op, const object_header* obj, const weft::source_locati
   task* self = current_;
   self->op = op;
   self->op_object = obj;
+  self->op_object_id = obj != nullptr ? obj->id : 0;
   self->op_site = site;
   record_step(op, obj, site, true);
   self->state = task_state::blocked;
-  remove_runnable(self->id);
+  remove_runnable(self);
   task* next = choose_next();
   if (next != self) switch_to(next);
   return !tearing_down_;
@@ -690,12 +722,18 @@ std::uint64_t scope::explored_choice(std::uint64_t n) {
   return decide_choose(n);
 }
 
+// Every recorded choice goes through here: the schedule and its running hash stay in step. The
+// hash chain is off the critical path of a decision (nothing waits for it).
+[[gnu::always_inline]] inline void scope::record_choice(choice c) {
+  choices_.push_back(c);
+  schedule_hash_ = ((schedule_hash_ ^ c.index) * fnv_prime ^ c.n) * fnv_prime;
+}
+
 std::uint64_t scope::decide_choose(std::uint64_t n) {
   std::uint64_t v = uniform_ != nullptr ? uniform_->below(n) : strategy_.choose(n);
   if (check_replay()) return 0;
   if (v >= n) weft_bug("strategy chose out of range");
-  choices_.push_back(
-      {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(v), choose_check(n)});
+  record_choice({static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(v), choose_check(n)});
   return v;
 }
 
@@ -719,9 +757,8 @@ std::size_t scope::decide_pick() {
     const bool could_go_on = current_->state == task_state::runnable;
     preemptions_ += static_cast<std::uint64_t>(switched & could_go_on);
   }
-  choices_.push_back({static_cast<std::uint32_t>(candidates_.size()),
-                      static_cast<std::uint32_t>(index),
-                      decision_check(candidates_.size(), candidates_[index])});
+  record_choice({static_cast<std::uint32_t>(candidates_.size()), static_cast<std::uint32_t>(index),
+                 decision_check(candidates_.size(), candidates_[index])});
   return index;
 }
 
@@ -732,14 +769,14 @@ std::size_t scope::decide_pick() {
 // points, so neither needs looking at here.)
 task* scope::pick_uniform(std::size_t n) {
   const std::size_t index = static_cast<std::size_t>(uniform_->below(n));
-  task* t = tasks_[runnable_[index]];
-  const candidate c{t->id, t->op, t->op_object != nullptr ? t->op_object->id : 0};
+  task* t = runnable_[index];
+  const candidate c{t->id, t->op, t->op_object_id};
   if (current_ != nullptr) {
     const bool switched = t != current_;  // arithmetic, not a branch: see decide_pick
     const bool could_go_on = current_->state == task_state::runnable;
     preemptions_ += static_cast<std::uint64_t>(switched & could_go_on);
   }
-  choices_.push_back(
+  record_choice(
       {static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(index), decision_check(n, c)});
   return t;
 }
@@ -756,7 +793,7 @@ void scope::report_forced(task_id only) {
     candidates_.push_back({time_task, op_kind::timer_fire, 0});
   } else {
     const task* t = tasks_[only];
-    candidates_.push_back({only, t->op, t->op_object != nullptr ? t->op_object->id : 0});
+    candidates_.push_back({only, t->op, t->op_object_id});
   }
   const decision_point d{candidates_, steps_, current_ != nullptr ? current_->id : no_task, true};
   strategy_.forced(d);
@@ -939,15 +976,12 @@ task* scope::choose_next() {
       return nullptr;
     }
     if (n == 1 && !offer_time) {
-      if (report_forced_) report_forced(runnable_[0]);
-      return tasks_[runnable_[0]];
+      if (report_forced_) report_forced(runnable_[0]->id);
+      return runnable_[0];
     }
     if (uniform_ != nullptr && !offer_time) return pick_uniform(n);
     candidates_.clear();
-    for (task_id id : runnable_) {
-      const task* t = tasks_[id];
-      candidates_.push_back({id, t->op, t->op_object != nullptr ? t->op_object->id : 0});
-    }
+    for (const task* t : runnable_) candidates_.push_back({t->id, t->op, t->op_object_id});
     if (offer_time) candidates_.push_back({time_task, op_kind::timer_fire, 0});
     const std::size_t index = decide_pick();
     if (failure_.kind != failure_kind::none) return nullptr;
@@ -1220,7 +1254,7 @@ void scope::check_access(access_history& history, const object_header& h, bool w
 void scope::teardown() {
   tearing_down_ = true;
   // Newest first: children are unwound before the tasks that may own what they reference.
-  for (std::size_t i = tasks_.size(); i-- > 0;) {
+  for (std::size_t i = live_ != 0 ? tasks_.size() : 0; i-- > 0;) {
     task* t = tasks_[i];
     if (t->state == task_state::finished) continue;
     if (t->started) {

@@ -54,6 +54,7 @@ struct task : task_base {  // task_base first: inline hooks read `id` through it
   // The operation the task is about to perform or is blocked in (for reports and strategies).
   op_kind op = op_kind::start;
   const object_header* op_object = nullptr;
+  std::uint32_t op_object_id = 0;  // op_object->id, or 0: read at every decision (one load less)
   weft::source_location op_site;
   sleep_event sleep;
   std::uint64_t teardown_steps = 0;
@@ -96,6 +97,9 @@ class scope : public scope_state {
   // Results of the last execution.
   const failure_record& failure() const noexcept { return failure_; }
   const std::vector<choice>& choices() const noexcept { return choices_; }
+  /// FNV-1a over the (index, n) of every choice so far, kept as they are recorded (the explore
+  /// driver counts distinct schedules by it without a pass over the schedule).
+  std::uint64_t schedule_hash() const noexcept { return schedule_hash_; }
   std::uint64_t steps() const noexcept { return steps_; }
   /// Picks that switched away from a task that could have gone on (firing the clock early
   /// included): what the shrinker minimises.
@@ -119,8 +123,8 @@ class scope : public scope_state {
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;
-  void spawn(std::string name, task_fn fn, const weft::source_location& site);
-  void spawn_detached(std::string name, task_fn fn, const weft::source_location& site);
+  void spawn(std::string&& name, task_fn&& fn, const weft::source_location& site);
+  void spawn_detached(std::string&& name, task_fn&& fn, const weft::source_location& site);
   std::uint64_t choose(std::uint64_t n, const weft::source_location& site);
   std::uint64_t explored_choice(std::uint64_t n);
   [[noreturn]] void panic(const std::string& message, const weft::source_location& site);
@@ -154,7 +158,8 @@ class scope : public scope_state {
  private:
   static void task_entry(void* arg);
   [[noreturn]] void finish_running_task(std::exception_ptr error, bool unwound);
-  task* create_task(std::string name, task_fn fn, const weft::source_location& site);
+  task* create_task(std::string&& name, task_fn&& fn, const weft::source_location& site);
+  void record_choice(choice c);
   task* choose_next();
   std::size_t decide_pick();
   task* pick_uniform(std::size_t n);
@@ -171,7 +176,7 @@ class scope : public scope_state {
   void end_with_blocked_tasks();
   void report_livelock();
   void teardown();
-  void remove_runnable(task_id id) noexcept;
+  void remove_runnable(task* t) noexcept;
   std::string blocked_task_lines() const;
   std::string wait_for_graph() const;
 
@@ -185,7 +190,9 @@ class scope : public scope_state {
   // Task table. Invariant: tasks_[i]->id == i; records come from pool_ and are reused.
   std::vector<std::unique_ptr<task>> pool_;
   std::vector<task*> tasks_;
-  std::vector<task_id> runnable_;      // invariant: sorted ascending, exactly the runnable tasks
+  // Invariant: exactly the runnable tasks, sorted by id. Pointers, not ids: a decision reads the
+  // chosen task without going through tasks_.
+  std::vector<task*> runnable_;
   std::vector<candidate> candidates_;  // scratch for decisions, reused
   // The strategy's uniform generator when it picks uniformly (random): drawn from directly,
   // without a virtual call or a candidate list per decision (pick_uniform). Null otherwise.
@@ -213,6 +220,9 @@ class scope : public scope_state {
   std::uint32_t next_object_id_ = 0;
   std::uint64_t preemptions_ = 0;
   std::vector<choice> choices_;
+  static constexpr std::uint64_t fnv_basis = 0xcbf29ce484222325ULL;
+  static constexpr std::uint64_t fnv_prime = 0x100000001b3ULL;
+  std::uint64_t schedule_hash_ = fnv_basis;  // of choices_ (schedule_hash)
   failure_record failure_;
   // The ring holds tail_size records (a power of two: the index is a mask on the hot path);
   // reports show the last tail_shown of them.

@@ -8,13 +8,14 @@
 // outcome equals that of a single job.
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_set>
+#include <vector>
 
 #include "engine.hpp"
 #include "failure_files.hpp"
@@ -30,14 +31,56 @@ namespace weft {
 namespace detail {
 namespace {
 
-std::uint64_t hash_choices(const std::vector<choice>& choices) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const choice& c : choices) {
-    h = (h ^ c.index) * 0x100000001b3ULL;
-    h = (h ^ c.n) * 0x100000001b3ULL;
+/// The distinct schedule hashes (scope::schedule_hash) seen so far. Open addressing with linear
+/// probing (Knuth, TAOCP vol. 3, 6.4, algorithm L) and Fibonacci hashing for the slot: an insert
+/// per execution, nearly always of a hash already present, which a node-based unordered_set pays
+/// with a division and a pointer chase. Only its size is reported, so its order never matters.
+class schedule_set {
+ public:
+  /// Whether `key` was new.
+  bool insert(std::uint64_t key) {
+    if (key == 0) {  // 0 marks an empty slot: kept aside
+      const bool fresh = !has_zero_;
+      has_zero_ = true;
+      return fresh;
+    }
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    for (std::size_t i = slot_of(key);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == key) return false;
+      if (slots_[i] == 0) {
+        slots_[i] = key;
+        ++used_;
+        return true;
+      }
+    }
   }
-  return h;
-}
+  std::size_t size() const noexcept { return used_ + (has_zero_ ? 1 : 0); }
+  void insert_all(const schedule_set& other) {
+    if (other.has_zero_) insert(0);
+    for (std::uint64_t k : other.slots_) {
+      if (k != 0) insert(k);
+    }
+  }
+
+ private:
+  std::size_t slot_of(std::uint64_t key) const noexcept {
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
+  }
+  void grow() {
+    std::vector<std::uint64_t> old(slots_.empty() ? 512 : slots_.size() * 2, 0);
+    old.swap(slots_);
+    shift_ = 64 - static_cast<unsigned>(std::countr_zero(slots_.size()));
+    used_ = 0;
+    for (std::uint64_t k : old) {
+      if (k != 0) insert(k);
+    }
+  }
+
+  std::vector<std::uint64_t> slots_;  // a power of two in size, at most half used
+  unsigned shift_ = 64;
+  std::size_t used_ = 0;
+  bool has_zero_ = false;
+};
 
 recorded_schedule record_of(const scope& s, const options& opts, bool minimal = false) {
   recorded_schedule r;
@@ -304,8 +347,8 @@ report explore(const options& opts_in, std::function<void()> body) {
   std::uint64_t executions = 0;
   std::uint64_t steps = 0;
   bool exhausted = false;
-  std::unordered_set<std::uint64_t> schedules;  // only its size is used
-  std::atomic<std::uint64_t> next_slot{0};      // k-th iteration of this shard
+  schedule_set schedules;
+  std::atomic<std::uint64_t> next_slot{0};  // k-th iteration of this shard
   std::atomic<std::uint64_t> lowest_iteration{~std::uint64_t{0}};
   std::optional<recorded_schedule> last;  // WEFT_TRACE_ALL: the last execution's schedule
   std::uint64_t last_iteration = 0;
@@ -317,16 +360,16 @@ report explore(const options& opts_in, std::function<void()> body) {
 
   auto worker = [&] {
     const bool printer = !printer_taken.exchange(true);
-    std::unordered_set<std::uint64_t> seen;  // this worker's distinct schedules, for progress
-    crash_guard crash_files(opts);           // WEFT_FAILURE_DIR: a crash still leaves a replay file
+    crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
     std::unique_ptr<detail::strategy> strat = make_strategy(opts);
     scope engine(opts, *strat);
     std::uint64_t my_execs = 0, my_steps = 0, my_last_iteration = 0;
-    std::vector<std::uint64_t> my_schedules;
+    schedule_set my_schedules;  // merged into `schedules` at the end
     bool my_exhausted = false;
+    std::uint64_t solo_slot = 0;  // one job: no other thread takes slots (no atomic per execution)
     for (;;) {
       if (budgeted && std::chrono::steady_clock::now() >= deadline) break;
-      const std::uint64_t slot = next_slot.fetch_add(1);
+      const std::uint64_t slot = opts.jobs <= 1 ? solo_slot++ : next_slot.fetch_add(1);
       if (slot >= per_shard) break;
       const std::uint64_t iteration = slot * opts.total_shards + opts.shard_index;
       if (iteration > lowest_iteration.load()) break;
@@ -339,9 +382,9 @@ report explore(const options& opts_in, std::function<void()> body) {
       ++my_execs;
       my_last_iteration = iteration;
       my_steps += engine.steps();
-      my_schedules.push_back(hash_choices(engine.choices()));
+      const bool fresh = my_schedules.insert(engine.schedule_hash());
       if (progress.active()) {
-        progress.count(seen.insert(my_schedules.back()).second);
+        progress.count(fresh);
         if (printer) progress.maybe_print();
       }
       if (engine.failure().kind != failure_kind::none) {
@@ -368,7 +411,7 @@ report explore(const options& opts_in, std::function<void()> body) {
     }
     executions += my_execs;
     steps += my_steps;
-    schedules.insert(my_schedules.begin(), my_schedules.end());
+    schedules.insert_all(my_schedules);
     exhausted = exhausted || my_exhausted;
   };
 

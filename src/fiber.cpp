@@ -62,24 +62,7 @@ std::size_t page_size() {
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
-// The layout of libstdc++'s / libc++abi's per-thread exception globals (both use this layout).
-struct eh_globals {
-  void* caught_exceptions;
-  unsigned int uncaught_exceptions;
-};
-// Looked up once per thread: __cxa_get_globals goes through the dynamic TLS of libstdc++.
-thread_local eh_globals* cached_eh_globals = nullptr;
-inline eh_globals* current_eh_globals() noexcept {
-  if (cached_eh_globals == nullptr) {
-    cached_eh_globals = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
-  }
-  return cached_eh_globals;
-}
-
-struct hop {
-  fiber* from;
-  fiber* to;
-};
+using hop = fiber_hop;
 
 #ifdef WEFT_TSAN
 // Task-to-task switches carry no synchronization (no_sync): only weft's explicit edges order
@@ -94,7 +77,7 @@ inline unsigned tsan_switch_flags(const fiber& from, const fiber& to) noexcept {
 #endif
 
 inline void swap_exception_state(fiber& from, fiber& to) noexcept {
-  eh_globals* g = current_eh_globals();
+  fiber_eh_globals* g = current_eh_globals();
   from.eh_caught = g->caught_exceptions;
   from.eh_uncaught = g->uncaught_exceptions;
   g->caught_exceptions = to.eh_caught;
@@ -221,6 +204,7 @@ void fiber_create(fiber& f, stack_memory stack, fiber_entry entry, void* arg) {
 #endif
 }
 
+#ifdef WEFT_FIBER_ANNOTATED  // else inline in fiber.hpp
 void fiber_switch(fiber& from, fiber& to) {
   swap_exception_state(from, to);
   hop h{&from, &to};
@@ -239,6 +223,7 @@ void fiber_switch(fiber& from, fiber& to) {
 #endif
   after_resume(t, from);
 }
+#endif
 
 void fiber_exit(fiber& from, fiber& to) {
   swap_exception_state(from, to);

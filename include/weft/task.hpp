@@ -36,10 +36,12 @@
 namespace weft {
 
 namespace detail {
-void spawn(scope& s, std::string name, task_fn fn, const weft::source_location& site);
+// By reference: the name and the closure are moved once, into the task record.
+void spawn(scope& s, std::string&& name, task_fn&& fn, const weft::source_location& site);
 /// Creates a task without a scheduling point: for engine callbacks that run between steps
 /// (a timer firing, e.g. after_func), where no task may switch.
-void spawn_from_event(scope& s, std::string name, task_fn fn, const weft::source_location& site);
+void spawn_from_event(scope& s, std::string&& name, task_fn&& fn,
+                      const weft::source_location& site);
 std::uint64_t production_choose(std::uint64_t n);
 std::uint64_t scope_choose(scope& s, std::uint64_t n, const weft::source_location& site);
 void scope_yield(scope& s, const weft::source_location& site);
