@@ -82,7 +82,8 @@ out = sys.argv[1]
 runs = {}
 for exe in ("weft_bench", "weft_bench_relacy"):
     path = os.path.join(out, exe + ".json")
-    if not os.path.exists(path):
+    # Missing, or empty when the filter matched none of this executable's benchmarks.
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
         continue
     for b in json.load(open(path))["benchmarks"]:
         name = b.get("run_name", b["name"])
