@@ -17,20 +17,16 @@
 #include "weft/time.hpp"
 #include "weft/timer.hpp"
 
+#include "toolbox_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using weft::clock;
 
-weft::options quick(std::uint64_t iterations = 100) {
-  weft::options o;
-  o.iterations = iterations;
-  return o;
-}
+using toolbox::require;
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::logic_error(what);
-}
+weft::options quick(std::uint64_t iterations = 100) { return toolbox::scope_options(iterations); }
 
 // --- inside a scope ------------------------------------------------------------------------
 
