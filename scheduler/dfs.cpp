@@ -206,6 +206,7 @@ bool dfs_strategy::begin_execution(std::uint64_t) {
   locks_.clear();
   switched_in_.clear();
   sleep_.clear();
+  outcome_pending_ = false;
   prev_candidates_.clear();
   have_position_ = false;
   forced_reported_ = false;
@@ -257,13 +258,15 @@ std::size_t dfs_strategy::pick(const decision_point& d) {
   const candidate& ran = d.candidates[index];
   // Sleep set of the child (Godefroid): what was asleep here, and the siblings explored before
   // this one, stay asleep while their next operations commute with what runs.
-  std::vector<sleeper> next;
+  std::vector<sleeper>& next = next_sleep_;  // reused: no allocation per decision
+  next.clear();
   auto keep = [&](task_id t, op_kind op, std::uint32_t obj) {
     if (t == ran.task) return;
     if (!may_conflict(t, op, obj, ran.task, ran.op, ran.object)) {
       next.push_back({t, op, obj});
     } else if (dones_may_commute(op, obj, ran)) {
       next.push_back({t, op, obj, true});
+      outcome_pending_ = true;
     }
   };
   for (const sleeper& s : n.sleep) keep(s.task, s.op, s.object);
@@ -272,7 +275,7 @@ std::size_t dfs_strategy::pick(const decision_point& d) {
       if (c.task == n.explored[e]) keep(c.task, c.op, c.object);
     }
   }
-  if (reduce_ && bound_ < 0) sleep_ = std::move(next);
+  if (reduce_ && bound_ < 0) sleep_.swap(next);
   if (is_preemption(n, ran.task)) ++preemptions_;
   if (ran.task != n.running && ran.task != time_task) {
     if (switched_in_.size() <= ran.task) switched_in_.resize(ran.task + std::size_t{1}, -1);
@@ -395,6 +398,8 @@ void dfs_strategy::wait_group_changed(std::int64_t delta, std::int64_t counter) 
   // A sleeping done on the same group commutes with this one if neither order takes the counter
   // below zero: after both it is counter - 1.
   const bool commutes = e.op == op_kind::wg_done && counter >= 1;
+  if (!outcome_pending_) return;
+  outcome_pending_ = false;
   std::erase_if(sleep_, [&](sleeper& s) {
     if (!s.awaiting_outcome) return false;
     s.awaiting_outcome = false;
@@ -454,7 +459,10 @@ bool dfs_strategy::predicted_blocked(const candidate& c) {
 void dfs_strategy::observe(const decision_point& d) {
   forced_reported_ = forced_reported_ || d.forced_reported;
   // A done whose outcome was never reported: it did not commute.
-  std::erase_if(sleep_, [](const sleeper& s) { return s.awaiting_outcome; });
+  if (outcome_pending_) {
+    outcome_pending_ = false;
+    std::erase_if(sleep_, [](const sleeper& s) { return s.awaiting_outcome; });
+  }
   bool gap = false;
   if (have_position_) {
     const std::uint64_t expected = last_executor_ == time_task ? last_step_ : last_step_ + 1;
@@ -539,6 +547,7 @@ void dfs_strategy::on_gap() {
   }
   wildcards_.push_back({events_.size(), anchor});
   sleep_.clear();
+  outcome_pending_ = false;
   locks_.clear();
 }
 
@@ -585,6 +594,7 @@ void dfs_strategy::filter_sleep(const candidate& ran) {
     if (!may_conflict(s.task, s.op, s.object, ran.task, ran.op, ran.object)) return false;
     if (!dones_may_commute(s.op, s.object, ran)) return true;
     s.awaiting_outcome = true;
+    outcome_pending_ = true;
     return false;
   });
 }

@@ -196,6 +196,8 @@ class dfs_strategy final : public strategy {
   std::vector<lock_info> locks_;           // by object id: the mutex model behind predicted_blocked
   std::vector<std::int32_t> switched_in_;  // by task id: the node where it last started running
   std::vector<sleeper> sleep_;             // the running sleep set
+  std::vector<sleeper> next_sleep_;        // scratch for the child's sleep set (pick)
+  bool outcome_pending_ = false;           // some sleeper in sleep_ is awaiting_outcome
   std::vector<candidate> prev_candidates_;
   bool have_position_ = false;
   bool forced_reported_ = false;  // the engine reports forced steps (no gaps to infer)

@@ -20,6 +20,7 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -783,6 +784,21 @@ task* scope::pick_uniform(std::size_t n) {
 
 // A scheduling point that offers no choice, told to strategies that reason about dependencies
 // (dfs): a conflicting operation can sit in a step nobody chose. Nothing is recorded.
+report run_single_execution(scope& engine, strategy& strat, const std::function<void()>& body,
+                            const options& opts) {
+  strat.begin_execution(0);
+  const auto start = std::chrono::steady_clock::now();
+  engine.run_execution(body);
+  strat.end_execution();
+  report r;
+  r.executions = 1;
+  r.distinct_schedules = 1;
+  r.steps = engine.steps();
+  r.seed = opts.seed;
+  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
 void scope::wait_group_changed(std::int64_t delta, std::int64_t counter) {
   if (report_forced_) strategy_.wait_group_changed(delta, counter);
 }
@@ -835,7 +851,7 @@ bool scope::has_wakeful_timer() {
 bool scope::time_ends_sleeps() const {
   if (timers_.empty()) return false;
   const timer_entry& top = timers_.front();
-  if (top.event->armed_seq != top.seq || dynamic_cast<const sleep_event*>(top.event) == nullptr) {
+  if (top.event->armed_seq != top.seq || !top.event->only_ends_sleep()) {
     return false;
   }
   std::vector<std::size_t>& pending = sleep_scan_scratch_;
@@ -846,7 +862,7 @@ bool scope::time_ends_sleeps() const {
     pending.pop_back();
     if (i >= timers_.size() || timers_[i].deadline != top.deadline) continue;
     const timer_entry& e = timers_[i];
-    if (e.event->armed_seq == e.seq && dynamic_cast<const sleep_event*>(e.event) == nullptr) {
+    if (e.event->armed_seq == e.seq && !e.event->only_ends_sleep()) {
       return false;
     }
     pending.push_back(2 * i + 1);

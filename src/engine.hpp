@@ -37,6 +37,7 @@ class sleep_event final : public timer_event {
  public:
   void fire(scope& s) override;
   bool can_wake() const override { return true; }
+  bool only_ends_sleep() const override { return true; }
   task* sleeper = nullptr;
 };
 
@@ -233,5 +234,11 @@ class scope : public scope_state {
   std::array<step_record, tail_size> tail_{};
   std::uint64_t tail_count_ = 0;
 };
+
+/// Runs `body` once, as execution 0 of `strat` on `engine` (a single replay), and returns the
+/// report fields every single execution has: one execution and schedule, its steps, the seed and
+/// the wall time. The caller adds what the execution did.
+report run_single_execution(scope& engine, strategy& strat, const std::function<void()>& body,
+                            const options& opts);
 
 }  // namespace weft::detail

@@ -223,32 +223,16 @@ void write_trace(const std::string& path, const trace_recorder& timeline) {
 }
 
 report replay_once(options opts, const std::function<void()>& body) {
-  recorded_schedule rec = decode_token(opts.replay);
-  const std::uint32_t expected = test_name_hash(opts.test_name);
-  if (rec.test_hash != 0 && expected != 0 && rec.test_hash != expected) {
-    throw usage_error(
-        "weft: the replay token (WEFT_REPLAY) was recorded by another test, not by \"" +
-        opts.test_name + "\"; run it with the test named in the replay line it came from");
-  }
-  apply_recorded(opts, rec);
+  const recorded_schedule rec =
+      load_replay(opts, "the replay token (WEFT_REPLAY)", "the replay line it came from");
   replay_strategy strat(rec.choices);
   crash_guard crash_files(opts);  // WEFT_FAILURE_DIR: a crash still leaves a replay file
   scope engine(opts, strat);
   engine.set_replay(&strat);
   trace_recorder timeline;
   if (!opts.trace_path.empty()) engine.set_trace(&timeline);
-  strat.begin_execution(0);
-  const auto start = std::chrono::steady_clock::now();
-  engine.run_execution(body);
-  strat.end_execution();
+  report r = run_single_execution(engine, strat, body, opts);
   if (!opts.trace_path.empty()) write_trace(opts.trace_path, timeline);
-
-  report r;
-  r.executions = 1;
-  r.distinct_schedules = 1;
-  r.steps = engine.steps();
-  r.seed = opts.seed;
-  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   failure_kind kind = engine.failure().kind;
   std::string divergence;
   if (kind == failure_kind::none || strat.diverged()) {

@@ -662,29 +662,13 @@ class prefix_strategy final : public strategy {
 }  // namespace
 
 report replay_crash_prefix(const options& opts_in, const std::function<void()>& body) {
-  const recorded_schedule rec = decode_token(opts_in.replay);
-  const std::uint32_t expected = test_name_hash(opts_in.test_name);
-  if (rec.test_hash != 0 && expected != 0 && rec.test_hash != expected) {
-    throw usage_error(
-        "weft: the replay file (WEFT_REPLAY) was recorded by another test, not by \"" +
-        opts_in.test_name + "\"; run it with the test named in its \"test:\" line");
-  }
   options opts = opts_in;
-  apply_recorded(opts, rec);
+  const recorded_schedule rec =
+      load_replay(opts, "the replay file (WEFT_REPLAY)", "its \"test:\" line");
   crash_guard crash_files(opts);
   prefix_strategy strat(rec.choices);
   scope engine(opts, strat);
-  strat.begin_execution(0);
-  const auto start = std::chrono::steady_clock::now();
-  engine.run_execution(body);
-  strat.end_execution();
-
-  report r;
-  r.executions = 1;
-  r.distinct_schedules = 1;
-  r.steps = engine.steps();
-  r.seed = opts.seed;
-  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report r = run_single_execution(engine, strat, body, opts);
   std::string how = strat.divergence().empty()
                         ? "after the " + std::to_string(strat.position()) +
                               " recorded choices the run continued round-robin"
@@ -697,14 +681,10 @@ report replay_crash_prefix(const options& opts_in, const std::function<void()>& 
     return r;
   }
   r.kind = f.kind;
-  recorded_schedule now;
+  recorded_schedule now = rec;  // the recorded test and options, unchanged
   now.choices = engine.choices();
   now.steps = engine.steps();
-  now.test_hash = rec.test_hash;
-  now.time_policy = rec.time_policy;  // the recorded options, unchanged
-  now.max_steps = rec.max_steps;
-  now.max_live_tasks = rec.max_live_tasks;
-  now.progress_steps = rec.progress_steps;
+  now.minimal = false;
   r.replay = encode_token(now);
   r.message = "weft: " + std::string(to_string(f.kind)) + " — " + f.headline + "\n" + f.evidence +
               engine.describe_schedule_tail() + "  (replayed as a prefix: " + how +

@@ -255,27 +255,22 @@ void fiber_destroy(fiber& f) noexcept {
 // Acting as another fiber: switch TSan's notion of the current fiber, acquire or release, and
 // switch back, all in this frame and with no instrumented access in between (the same rule as
 // for a real switch). Only the vector clocks move; no stack changes.
-void tsan_acquire_as(void* as, const void* addr) noexcept {
+namespace {
+template <void (*edge)(void*)>
+void edge_as(void* as, const void* addr) noexcept {
   void* self = __tsan_get_current_fiber();
   if (as == nullptr || as == self) {
-    __tsan_acquire(const_cast<void*>(addr));
+    edge(const_cast<void*>(addr));
     return;
   }
   __tsan_switch_to_fiber(as, __tsan_switch_to_fiber_no_sync);
-  __tsan_acquire(const_cast<void*>(addr));
+  edge(const_cast<void*>(addr));
   __tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
 }
+}  // namespace
 
-void tsan_release_as(void* as, const void* addr) noexcept {
-  void* self = __tsan_get_current_fiber();
-  if (as == nullptr || as == self) {
-    __tsan_release(const_cast<void*>(addr));
-    return;
-  }
-  __tsan_switch_to_fiber(as, __tsan_switch_to_fiber_no_sync);
-  __tsan_release(const_cast<void*>(addr));
-  __tsan_switch_to_fiber(self, __tsan_switch_to_fiber_no_sync);
-}
+void tsan_acquire_as(void* as, const void* addr) noexcept { edge_as<&__tsan_acquire>(as, addr); }
+void tsan_release_as(void* as, const void* addr) noexcept { edge_as<&__tsan_release>(as, addr); }
 
 namespace {
 constexpr char fiber_name_prefix[] = "weft task ";

@@ -92,6 +92,17 @@ std::uint32_t test_name_hash(std::string_view name) noexcept {
   return h == 0 ? 1 : h;
 }
 
+recorded_schedule load_replay(options& opts, std::string_view source, std::string_view remedy) {
+  recorded_schedule rec = decode_token(opts.replay);
+  const std::uint32_t expected = test_name_hash(opts.test_name);
+  if (rec.test_hash != 0 && expected != 0 && rec.test_hash != expected) {
+    throw usage_error("weft: " + std::string(source) + " was recorded by another test, not by \"" +
+                      opts.test_name + "\"; run it with the test named in " + std::string(remedy));
+  }
+  apply_recorded(opts, rec);
+  return rec;
+}
+
 std::string encode_token(const recorded_schedule& s) {
   std::string bin;
   bin.reserve(32 + s.choices.size() * 3);

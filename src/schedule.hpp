@@ -43,4 +43,10 @@ inline void apply_recorded(options& o, const recorded_schedule& r) noexcept {
 /// FNV-1a of a test name; 0 is reserved for "no test".
 std::uint32_t test_name_hash(std::string_view name) noexcept;
 
+/// For a single replay of options::replay: decodes it, checks that it was recorded by the test
+/// now running, and applies the options it was recorded with to `opts`. Throws usage_error for a
+/// malformed token or another test's; `source` names what the user handed over ("the replay
+/// token (WEFT_REPLAY)") and `remedy` says where the right test is named.
+recorded_schedule load_replay(options& opts, std::string_view source, std::string_view remedy);
+
 }  // namespace weft::detail

@@ -191,6 +191,9 @@ class timer_event {
   /// Whether firing could let a blocked task proceed. Events that cannot (a timer whose channel
   /// nobody waits on) do not keep virtual time moving: a deadlock beside them is still one.
   virtual bool can_wake() const = 0;
+  /// Whether firing only ends a sleep: it wakes its task and touches no shared object (see
+  /// decision_point::time_ends_sleeps).
+  virtual bool only_ends_sleep() const { return false; }
 
   std::uint64_t armed_seq = 0;  // invariant: 0 when not armed; else the heap entry that is live
   std::int64_t deadline = 0;    // nanoseconds since the Unix epoch, virtual
