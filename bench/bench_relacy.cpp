@@ -1,7 +1,7 @@
 // bench/bench_relacy.cpp — executions/s of Relacy Race Detector on the same tiny test as
-// BM_weft_mutex_test (bench_weft.cpp): two threads lock one mutex once each to increment a
-// counter, checked afterwards. The test itself is in relacy_test.cpp, the only file that includes
-// Relacy (see there why).
+// BM_weft_mutex_test/threads:2 (bench_weft.cpp): two threads lock one mutex once each to
+// increment a counter, checked afterwards. The test itself is in relacy_test.cpp, the only file
+// that includes Relacy (see there why).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

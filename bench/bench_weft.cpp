@@ -10,6 +10,7 @@
 //   BM_weft_yield_step        (a) one scheduling step: two tasks calling weft::yield() in a loop
 //   BM_weft_chan_round_trip   (b) unbuffered chan<int> ping-pong between two tasks
 //   BM_weft_mutex_test        (c) executions/s of a tiny test: 2 tasks lock a mutex, wait_group
+//                             (threads = 2: the body and one task, Relacy's two-thread shape)
 //   BM_weft_spawn_finish      (d) go() of an empty task, until it has finished
 //   BM_weft_rss_blocked_tasks (e) peak RSS with 100,000 tasks blocked on a channel
 //   BM_weft_wake_all          how the cost per task grows when N blocked tasks are woken at once
@@ -140,35 +141,44 @@ BENCHMARK(BM_weft_chan_round_trip)
 
 // --- (c) executions per second of a tiny test ----------------------------------------------------
 
-// The test: the body starts two tasks that each lock a mutex once to increment a shared counter;
-// the body waits for both with a wait_group and checks the counter. Shared state lives in a
-// shared_ptr (tasks may outlive the body in general). `jobs` threads explore in parallel.
-struct mutex_test_state {
+// The test, as a Go programmer writes it: threads - 1 spawned tasks and the body each lock a mutex
+// once to increment a counter; the body waits for the tasks with a wait_group and checks the
+// counter. Shared state is the body's locals: the tasks are done with them before wait()
+// returns, and the body returns only after that (the pattern task.hpp shows as safe).
+//
+// threads = 2 is the shape of Relacy's test (relacy_test.cpp): two threads of control, each
+// locking once. Relacy's harness joins its threads itself; weft's body joins with the
+// wait_group, three scheduling points (add, done, wait) Relacy's test does not have.
+// threads = 3: the body only waits, two spawned tasks lock.
+template <int Threads>
+void mutex_test_body() {
   weft::mutex mu;
   weft::wait_group wg;
   int counter = 0;  // guarded by mu
-};
-
-void mutex_test_body() {
-  auto st = std::make_shared<mutex_test_state>();
-  st->wg.add(2);
-  for (int t = 0; t < 2; ++t) {
-    weft::go([st] {
-      st->mu.lock();
-      ++st->counter;
-      st->mu.unlock();
-      st->wg.done();
+  wg.add(Threads - 1);
+  for (int t = 0; t < Threads - 1; ++t) {
+    weft::go([&] {
+      mu.lock();
+      ++counter;
+      mu.unlock();
+      wg.done();
     });
   }
-  st->wg.wait();
-  if (st->counter != 2) throw std::logic_error("lost an increment");
+  if constexpr (Threads == 2) {
+    mu.lock();
+    ++counter;
+    mu.unlock();
+  }
+  wg.wait();
+  if (counter != 2) throw std::logic_error("lost an increment");  // two increments either way
 }
 
 void BM_weft_mutex_test(benchmark::State& state) {
   const auto executions = static_cast<std::uint64_t>(state.range(0));
-  weft::options opts = bench_options(executions, state.range(2) != 0);
-  opts.jobs = static_cast<unsigned>(state.range(1));
-  const std::function<void()> body = mutex_test_body;
+  weft::options opts = bench_options(executions, state.range(3) != 0);
+  opts.jobs = static_cast<unsigned>(state.range(2));
+  const std::function<void()> body =
+      state.range(1) == 2 ? &mutex_test_body<2> : &mutex_test_body<3>;
   tally t;
   std::uint64_t steps = 0, execs = 0, distinct = 0;
   for (auto _ : state) {
@@ -184,10 +194,11 @@ void BM_weft_mutex_test(benchmark::State& state) {
   state.counters["distinct_schedules"] = static_cast<double>(distinct);
 }
 BENCHMARK(BM_weft_mutex_test)
-    ->ArgNames({"execs", "jobs", "races"})
-    ->Args({100'000, 1, 1})
-    ->Args({100'000, 2, 1})
-    ->Args({100'000, 1, 0})
+    ->ArgNames({"execs", "threads", "jobs", "races"})
+    ->Args({100'000, 2, 1, 1})
+    ->Args({100'000, 2, 2, 1})
+    ->Args({100'000, 2, 1, 0})
+    ->Args({100'000, 3, 1, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

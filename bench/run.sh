@@ -149,11 +149,12 @@ for races in ("1", "0"):
 # (c) executions per second
 c_r = "BM_relacy_mutex_test/execs:100000/real_time"
 cr, crc = get(c_r, "execs_per_s"), rate(c_r)
-for jobs, races in (("1", "1"), ("2", "1"), ("1", "0")):
-    name = f"BM_weft_mutex_test/execs:100000/jobs:{jobs}/races:{races}/real_time"
+for threads, jobs, races in (("2", "1", "1"), ("2", "2", "1"), ("2", "1", "0"), ("3", "1", "1")):
+    name = f"BM_weft_mutex_test/execs:100000/threads:{threads}/jobs:{jobs}/races:{races}/real_time"
     c, cc = get(name, "execs_per_s"), rate(name)
-    primary = jobs == "1" and races == "1"
-    label = f"(c) executions/s, jobs={jobs}" + ("" if races == "1" else ", races off")
+    primary = threads == "2" and jobs == "1" and races == "1"
+    label = (f"(c) executions/s, {'body + 1 task' if threads == '2' else 'body + 2 tasks'}, "
+             f"jobs={jobs}" + ("" if races == "1" else ", races off"))
     row(label, fmt(c, "/s"), fmt(cc, "/s") + ("" if jobs == "1" or cc is None else " per CPU-s"),
         f"Relacy {fmt(cr, '/s')} (cpu {fmt(crc, '/s')})",
         ">= 1 M/s and >= Relacy" if primary else "(information)",

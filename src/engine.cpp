@@ -68,8 +68,8 @@ std::string describe_exception(const std::exception_ptr& error) {
 // Every entry point below that runs on a task's fiber holds a tsan_guard (weft/detail/tsan.hpp):
 // the engine's tables are shared by all fibers, ordered by the one thread, which TSan cannot see.
 
-void register_object(object_header& h, object_kind kind,
-                     const weft::source_location& site) noexcept {
+void register_object_slow(object_header& h, object_kind kind,
+                          const weft::source_location& site) noexcept {
   if (scope* s = tls_scope) {
     tsan_guard guard(s);
     s->register_object(h, kind, site);
@@ -124,14 +124,14 @@ scope* check_use_slow(const object_header& h, const char* api) {
 
 void step(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
   tsan_guard guard(&s);
-  s.step(op, obj, site);
+  s.step_inline(op, obj, site);
 }
-void wait_group_changed(scope& s, std::int64_t delta, std::int64_t counter) {
+void wait_group_changed_reported(scope& s, std::int64_t delta, std::int64_t counter) {
   s.wait_group_changed(delta, counter);
 }
 bool park(scope& s, op_kind op, const object_header* obj, const weft::source_location& site) {
   tsan_guard guard(&s);
-  return s.park(op, obj, site);
+  return s.park_inline(op, obj, site);
 }
 void wake(scope& s, task* t) noexcept {
   tsan_guard guard(&s);
@@ -201,7 +201,7 @@ void sleep_event::fire(scope& s) { s.wake(sleeper); }
 // checks plain memory. The `go` edge is TSan's own fiber creation (a fiber happens after its
 // creator); switches to and from the driver synchronize (fiber.cpp).
 
-void hb_acquire(scope& s, const vector_clock& c, task* t) {
+void hb_acquire_observed(scope& s, const vector_clock& c, task* t) {
   if (t != nullptr) tsan_acquire_as(t->fib.tsan_fiber, &c);
   if (trace_recorder* tr = s.trace(); tr != nullptr && t != nullptr) {
     tr->acquired(&c, t->id, s.trace_time());
@@ -210,7 +210,7 @@ void hb_acquire(scope& s, const vector_clock& c, task* t) {
   t->clock.join(c);
 }
 
-void hb_release(scope& s, vector_clock& c, task* t) {
+void hb_release_observed(scope& s, vector_clock& c, task* t) {
   if (t != nullptr) tsan_release_as(t->fib.tsan_fiber, &c);
   if (trace_recorder* tr = s.trace(); tr != nullptr && t != nullptr) {
     tr->released(&c, t->id, s.trace_time());
@@ -220,7 +220,7 @@ void hb_release(scope& s, vector_clock& c, task* t) {
   t->clock.tick(t->id);
 }
 
-void hb_acquire_release(scope& s, vector_clock& c, task* t) {
+void hb_acquire_release_observed(scope& s, vector_clock& c, task* t) {
   if (trace_recorder* tr = s.trace(); tr != nullptr && t != nullptr) {
     tr->acquired(&c, t->id, s.trace_time());
     tr->released(&c, t->id, s.trace_time());
@@ -235,7 +235,7 @@ void hb_acquire_release(scope& s, vector_clock& c, task* t) {
   t->clock.tick(t->id);
 }
 
-void hb_rendezvous(scope& s, task* a, task* b) {
+void hb_rendezvous_observed(scope& s, task* a, task* b) {
   if (trace_recorder* tr = s.trace(); tr != nullptr && a != nullptr && b != nullptr) {
     // Both directions are edges of Go's memory model for an unbuffered channel.
     tr->rendezvous(a->id, b->id, s.trace_time());
@@ -309,6 +309,7 @@ void scope::register_object(object_header& h, object_kind kind,
 // its accesses are distinguishable from "no access".
 void scope::activate_happens_before() {
   hb_active_ = true;
+  observe_sync_ = true;
   for (task* t : tasks_) {
     t->clock.clear();
     if (t->state != task_state::finished) t->clock.set(t->id, 1);
@@ -332,6 +333,7 @@ void scope::run_execution(const std::function<void()>& body) {
   }
   ++generation_;
   hb_active_ = false;
+  observe_sync_ = trace_ != nullptr || tsan_build;
   next_object_id_ = 0;
   steps_ = 0;
   last_progress_ = 0;
@@ -356,7 +358,7 @@ void scope::run_execution(const std::function<void()>& body) {
   tls_scope = this;
   tls_scope_state = this;
   const weft::source_location body_site = weft::source_location::current();
-  task* body_task = create_task("main", task_fn([&body] { body(); }), body_site);
+  task* body_task = create_task(std::string(), task_fn([&body] { body(); }), body_site);
   body_task->spawn_site = body_site;
   if (task* first = choose_next()) {
     current_ = first;
@@ -367,6 +369,7 @@ void scope::run_execution(const std::function<void()>& body) {
     trace_->finish(trace_time());
     for (const task* t : tasks_) trace_->label(t->id, task_label(t->id));
     trace_ = nullptr;  // teardown is not part of the execution's timeline
+    observe_sync_ = hb_active_ || tsan_build;
   }
   {
     // Teardown unwinds an execution that has ended: nothing it touches is a race of the program.
@@ -388,7 +391,13 @@ task* scope::create_task(std::string&& name, task_fn&& fn, const weft::source_lo
   t->started = false;
   t->kill = false;
   t->abandoned = false;
-  if (t->name != name) t->name = std::move(name);  // mostly equal: both empty, or "main"
+  // Task 0 is always the body, named "main"; most other tasks have no name. Touch the string
+  // only when it changes: copying even a short one costs a library call.
+  if (id == 0) {
+    if (t->name.empty()) t->name = "main";
+  } else if (!name.empty() || !t->name.empty()) {
+    t->name = std::move(name);
+  }
   t->spawn_site = site;
   t->owner = this;
   t->fn = std::move(fn);
@@ -513,7 +522,7 @@ void scope::finish_running_task(std::exception_ptr error, bool unwound) {
   task* next = nullptr;
   if (!tearing_down_ && !ended_) {
     if (failure_.kind == failure_kind::none) record_step(op_kind::finish, nullptr, t->op_site);
-    next = choose_next();
+    next = choose_next_inline();
   }
   // Only now is the stack free: choose_next may fire a timer that spawns a task (which takes a
   // stack from the pool), and we are still standing on this one.
@@ -616,7 +625,12 @@ constexpr bool op_makes_progress(op_kind op) noexcept {
 }
 }  // namespace
 
-void scope::step(op_kind op, const object_header* obj, const weft::source_location& site) {
+// step and park are inlined into the wrappers primitives call (detail::step, detail::park) and
+// switch_to into them: the fewer frames between a primitive and the switch, the fewer returns
+// the resumed task makes before its next call, each one a chance for a mispredicted return
+// (see fiber.cpp).
+[[gnu::always_inline]] inline void scope::step_inline(op_kind op, const object_header* obj,
+                                                      const weft::source_location& site) {
   if (tearing_down_) {
     teardown_point(op, false);
     return;
@@ -628,11 +642,16 @@ void scope::step(op_kind op, const object_header* obj, const weft::source_locati
   self->op_object_id = obj != nullptr ? obj->id : 0;
   self->op_site = site;
   record_step(op, obj, site);
-  task* next = choose_next();
+  task* next = choose_next_inline();
   if (next != self) switch_to(next);
 }
 
-bool scope::park(op_kind op, const object_header* obj, const weft::source_location& site) {
+void scope::step(op_kind op, const object_header* obj, const weft::source_location& site) {
+  step_inline(op, obj, site);
+}
+
+[[gnu::always_inline]] inline bool scope::park_inline(op_kind op, const object_header* obj,
+                                                      const weft::source_location& site) {
   if (tearing_down_) {
     teardown_point(op, true);
     return false;
@@ -645,12 +664,16 @@ bool scope::park(op_kind op, const object_header* obj, const weft::source_locati
   record_step(op, obj, site, true);
   self->state = task_state::blocked;
   remove_runnable(self);
-  task* next = choose_next();
+  task* next = choose_next_inline();
   if (next != self) switch_to(next);
   return !tearing_down_;
 }
 
-void scope::switch_to(task* next) {
+bool scope::park(op_kind op, const object_header* obj, const weft::source_location& site) {
+  return park_inline(op, obj, site);
+}
+
+[[gnu::always_inline]] inline void scope::switch_to(task* next) {
   task* self = current_;
   if (next == nullptr) {
     ended_ = true;
@@ -768,7 +791,7 @@ std::size_t scope::decide_pick() {
 // so the candidate list is not built. Records the same choice, check and preemption count as
 // decide_pick would. (A uniform strategy is never the replay strategy and ignores forced
 // points, so neither needs looking at here.)
-task* scope::pick_uniform(std::size_t n) {
+[[gnu::always_inline]] inline task* scope::pick_uniform(std::size_t n) {
   const std::size_t index = static_cast<std::size_t>(uniform_->below(n));
   task* t = runnable_[index];
   const candidate c{t->id, t->op, t->op_object_id};
@@ -961,6 +984,30 @@ bool scope::disarm(timer_event& e) noexcept {
                  [](const timer_entry& a, const timer_entry& b) { return timer_later(a, b); });
   --armed_timers_;
   return true;
+}
+
+// The common case of choose_next, inlined into every scheduling point: no failure, no limit
+// reached, no timer armed, and either one runnable task that no strategy needs to hear about or a
+// uniform strategy's draw. Anything else takes choose_next, from the same state (nothing is
+// changed before the fall-back), so both return the same task and record the same choice.
+[[gnu::always_inline]] inline task* scope::choose_next_inline() {
+  const std::uint64_t step = steps_ + 1;
+  const std::size_t n = runnable_.size();
+  const bool common =
+      failure_.kind == failure_kind::none && step <= opts_.max_steps &&
+      (step - last_progress_ <= opts_.progress_steps || opts_.progress_steps == 0) &&
+      armed_timers_ == 0 && n != 0;
+  if (common) {
+    if (n == 1 && !report_forced_) {
+      steps_ = step;
+      return runnable_[0];
+    }
+    if (n > 1 && uniform_ != nullptr) {
+      steps_ = step;
+      return pick_uniform(n);
+    }
+  }
+  return choose_next();
 }
 
 task* scope::choose_next() {

@@ -17,6 +17,7 @@
 #include "trace.hpp"
 #include "weft/detail/function.hpp"
 #include "weft/detail/runtime.hpp"
+#include "weft/detail/tsan.hpp"
 #include "weft/options.hpp"
 
 namespace weft::detail {
@@ -109,7 +110,10 @@ class scope : public scope_state {
   std::string describe_schedule_tail() const;
   void set_replay(replay_strategy* r) noexcept { replay_ = r; }
   /// Records the timeline of the following executions into `t` (null: stop). For WEFT_TRACE.
-  void set_trace(trace_recorder* t) noexcept { trace_ = t; }
+  void set_trace(trace_recorder* t) noexcept {
+    trace_ = t;
+    observe_sync_ = hb_active_ || trace_ != nullptr || tsan_build;
+  }
   trace_recorder* trace() const noexcept { return trace_; }
   /// Now, on the trace's display axis.
   double trace_time() const noexcept {
@@ -123,6 +127,9 @@ class scope : public scope_state {
                     const weft::source_location& site);
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park(op_kind op, const object_header* obj, const weft::source_location& site);
+  /// The same, inlined into their callers: engine.cpp only (defined there).
+  void step_inline(op_kind op, const object_header* obj, const weft::source_location& site);
+  bool park_inline(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;
   void spawn(std::string&& name, task_fn&& fn, const weft::source_location& site);
   void spawn_detached(std::string&& name, task_fn&& fn, const weft::source_location& site);
@@ -159,9 +166,11 @@ class scope : public scope_state {
  private:
   static void task_entry(void* arg);
   [[noreturn]] void finish_running_task(std::exception_ptr error, bool unwound);
+  /// Task 0 is the body and is always named "main" (its `name` is ignored).
   task* create_task(std::string&& name, task_fn&& fn, const weft::source_location& site);
   void record_choice(choice c);
   task* choose_next();
+  task* choose_next_inline();
   std::size_t decide_pick();
   task* pick_uniform(std::size_t n);
   void report_forced(task_id only);
@@ -201,8 +210,7 @@ class scope : public scope_state {
   prng* uniform_ = nullptr;
   std::size_t live_ = 0;  // tasks not finished
   bool body_returned_ = false;
-  bool ended_ = false;          // the execution reached its end; tasks switch to main
-  bool report_forced_ = false;  // strategy_.wants_forced() for this execution
+  bool ended_ = false;  // the execution reached its end; tasks switch to main
 
   // Virtual clock. Heap entries are lazily deleted: an entry is live iff its seq equals the
   // event's armed_seq.
@@ -218,7 +226,6 @@ class scope : public scope_state {
   std::size_t armed_timers_ = 0;
   std::int64_t now_ = epoch_ns;
 
-  std::uint32_t next_object_id_ = 0;
   std::uint64_t preemptions_ = 0;
   std::vector<choice> choices_;
   static constexpr std::uint64_t fnv_basis = 0xcbf29ce484222325ULL;

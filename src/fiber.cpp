@@ -17,6 +17,7 @@
 
 #include <cxxabi.h>
 #include <boost/context/detail/fcontext.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -43,6 +44,76 @@
 
 #include "weft/detail/runtime.hpp"
 #include "weft/explore.hpp"
+#endif
+
+#ifdef WEFT_OWN_SWITCH
+// weft's own context switch (plain x86-64 System V builds; see fiber.hpp for when it is used).
+//
+// Why not jump_fcontext: it saves the same registers, but resumes the other fiber with
+// `pop %r8; jmp *%r8`. The `call` into the switch pushed an entry on the CPU's return stack
+// buffer that no `ret` consumes, so in the resumed fiber every return up to its next call is
+// predicted from the wrong entry, one frame off, and mispredicted (≈ 15-20 cycles each).
+// weft_swap_context resumes with `ret`: fibers suspend at the same few call sites in the engine
+// (a task suspends in switch_to, called from step or park), so the return address the buffer
+// predicts is usually the one taken, and the frames above it stay in step with it. Measured on a
+// two-fiber ping-pong: ≈ 13 ns per switch at any call depth, against 12, 21, 24, 30 ns with 1 to
+// 4 frames above jump_fcontext (bench/RESULTS.md has the engine-level figures).
+//
+// Frame of a suspended fiber, from its saved stack pointer up:
+//   [MXCSR (low 32 bits) | x87 control word (bits 32-47)]  r15 r14 r13 r12 rbx rbp  return address
+// The control words belong to the context, as in fcontext: a task that changes the rounding
+// mode must not change it for the others. A fresh stack holds the same frame, built by
+// fresh_frame(), whose return address is weft_fiber_start; weft_swap_context leaves its `arg`
+// in %rax, which weft_fiber_start passes to weft_fiber_entry. The CFI of weft_fiber_start marks
+// the outermost frame (the return address is undefined), so unwinders and debuggers stop there.
+//
+// Not shadow-stack (CET) aware, like the fcontext variant Debian builds: returning into another
+// fiber is exactly what a shadow stack forbids.
+extern "C" void weft_fiber_start();
+asm(R"(
+        .text
+        .globl  weft_swap_context
+        .hidden weft_swap_context
+        .type   weft_swap_context, @function
+        .p2align 4
+weft_swap_context:
+        pushq   %rbp
+        pushq   %rbx
+        pushq   %r12
+        pushq   %r13
+        pushq   %r14
+        pushq   %r15
+        leaq    -8(%rsp), %rsp
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+        movq    %rsp, (%rdi)
+        movq    %rsi, %rsp
+        ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        leaq    8(%rsp), %rsp
+        popq    %r15
+        popq    %r14
+        popq    %r13
+        popq    %r12
+        popq    %rbx
+        popq    %rbp
+        movq    %rdx, %rax
+        ret
+        .size   weft_swap_context, .-weft_swap_context
+
+        .globl  weft_fiber_start
+        .hidden weft_fiber_start
+        .type   weft_fiber_start, @function
+        .p2align 4
+weft_fiber_start:
+        .cfi_startproc
+        .cfi_undefined rip
+        movq    %rax, %rdi
+        call    weft_fiber_entry
+        ud2
+        .cfi_endproc
+        .size   weft_fiber_start, .-weft_fiber_start
+)");
 #endif
 
 namespace weft::detail {
@@ -76,6 +147,7 @@ inline unsigned tsan_switch_flags(const fiber& from, const fiber& to) noexcept {
 }
 #endif
 
+#ifndef WEFT_OWN_SWITCH  // the own switch does this inline (fiber.hpp)
 inline void swap_exception_state(fiber& from, fiber& to) noexcept {
   fiber_eh_globals* g = current_eh_globals();
   from.eh_caught = g->caught_exceptions;
@@ -83,7 +155,9 @@ inline void swap_exception_state(fiber& from, fiber& to) noexcept {
   g->caught_exceptions = to.eh_caught;
   g->uncaught_exceptions = to.eh_uncaught;
 }
+#endif
 
+#ifndef WEFT_OWN_SWITCH
 // Runs on the resumed side of every jump: remember where `from` was suspended, finish the
 // sanitizer switch.
 inline void after_resume(ctx::transfer_t t, fiber& self) noexcept {
@@ -95,7 +169,35 @@ inline void after_resume(ctx::transfer_t t, fiber& self) noexcept {
   (void)self;
 #endif
 }
+#else
+// The floating-point control words every fresh fiber starts with: the driver thread's, read once
+// by fiber_init_main (reading them costs more than the rest of a fiber's set-up). A task starts
+// with the same modes whichever task spawned it: schedule-independent.
+thread_local std::uint64_t fresh_fp_control = 0;
 
+std::uint64_t read_fp_control() noexcept {
+  std::uint32_t mxcsr = 0;
+  std::uint16_t x87_cw = 0;
+  asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87_cw));
+  return static_cast<std::uint64_t>(mxcsr) | (static_cast<std::uint64_t>(x87_cw) << 32);
+}
+
+// The frame weft_swap_context restores for a fiber that never ran (layout above fiber.cpp's
+// assembly): zeroed callee-saved registers, the driver's control words, and weft_fiber_start as
+// the return address. Returns the stack pointer to store in fiber::context.
+void* fresh_frame(stack_memory stack) noexcept {
+  auto top = reinterpret_cast<std::uintptr_t>(stack.base + stack.size) & ~std::uintptr_t{15};
+  auto* sp = reinterpret_cast<std::uint64_t*>(top);
+  // After the `ret` into weft_fiber_start the stack pointer is `top`, 16-byte aligned as the ABI
+  // wants before a call.
+  *--sp = reinterpret_cast<std::uint64_t>(&weft_fiber_start);
+  for (int i = 0; i < 6; ++i) *--sp = 0;  // rbp rbx r12 r13 r14 r15
+  *--sp = fresh_fp_control;
+  return sp;
+}
+#endif
+
+#ifndef WEFT_OWN_SWITCH
 void trampoline(ctx::transfer_t t) {
 #ifdef WEFT_TSAN
   // A fresh fiber touches the records of the fiber it came from: weft state (see tsan.hpp).
@@ -110,8 +212,19 @@ void trampoline(ctx::transfer_t t) {
   self->entry(self->entry_arg);
   weft_bug("a fiber entry returned instead of calling fiber_exit");
 }
+#endif
 
 }  // namespace
+
+#ifdef WEFT_OWN_SWITCH
+// Where weft_fiber_start sends a fresh fiber (its first resume passed the fiber as `arg`).
+extern "C" [[noreturn]] void weft_fiber_entry(void* self_fiber);
+extern "C" void weft_fiber_entry(void* self_fiber) {
+  fiber* self = static_cast<fiber*>(self_fiber);
+  self->entry(self->entry_arg);
+  weft_bug("a fiber entry returned instead of calling fiber_exit");
+}
+#endif
 
 stack_pool::stack_pool(std::size_t stack_size, bool guard_pages)
     : stack_size_(round_up(stack_size < 16384 ? 16384 : stack_size, page_size())),
@@ -126,10 +239,9 @@ stack_pool::~stack_pool() {
   }
 }
 
-stack_memory stack_pool::acquire() {
-  if (!free_.empty()) {
-    stack_memory s = free_.back();
-    free_.pop_back();
+stack_memory stack_pool::acquire_slow() {
+  if (free_count_ != 0) {
+    stack_memory s = free_[--free_count_];
 #ifdef WEFT_ASAN
     // A fiber that was abandoned mid-call leaves its frames' redzones poisoned.
     ASAN_UNPOISON_MEMORY_REGION(s.base, s.size);
@@ -166,6 +278,7 @@ stack_memory stack_pool::acquire() {
   slab_cursor_ += stride;
   if (guard) ::mprotect(region, page_size(), PROT_NONE);
   ++created_;
+  free_.resize(created_);  // its slot for release (see the invariant)
 #ifdef WEFT_ASAN
   // A fresh mapping can land where an earlier pool's stacks were, whose shadow memory still
   // holds the redzones of frames that never returned.
@@ -176,6 +289,9 @@ stack_memory stack_pool::acquire() {
 
 void fiber_init_main(fiber& f) {
   f = fiber{};
+#ifdef WEFT_OWN_SWITCH
+  fresh_fp_control = read_fp_control();
+#endif
 #ifdef WEFT_TSAN
   f.tsan_fiber = __tsan_get_current_fiber();
   // A process that never created a thread is "single threaded" to glibc (__libc_single_threaded),
@@ -198,7 +314,11 @@ void fiber_create(fiber& f, stack_memory stack, fiber_entry entry, void* arg) {
   f.asan_fake_stack = nullptr;
   f.asan_bottom = stack.base;
   f.asan_size = stack.size;
+#ifdef WEFT_OWN_SWITCH
+  f.context = fresh_frame(stack);
+#else
   f.context = ctx::make_fcontext(stack.base + stack.size, stack.size, &trampoline);
+#endif
 #ifdef WEFT_TSAN
   f.tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -225,6 +345,9 @@ void fiber_switch(fiber& from, fiber& to) {
 }
 #endif
 
+#ifdef WEFT_OWN_SWITCH  // fiber_exit is inline (fiber.hpp)
+void fiber_resumed_after_exit() { weft_bug("a finished fiber was resumed"); }
+#else
 void fiber_exit(fiber& from, fiber& to) {
   swap_exception_state(from, to);
   hop h{&from, &to};
@@ -241,13 +364,16 @@ void fiber_exit(fiber& from, fiber& to) {
   ctx::jump_fcontext(target, &h);
   weft_bug("a finished fiber was resumed");
 }
+#endif
 
+#ifdef WEFT_FIBER_ANNOTATED  // else inline in fiber.hpp
 void fiber_destroy(fiber& f) noexcept {
 #ifdef WEFT_TSAN
   if (f.tsan_fiber != nullptr) __tsan_destroy_fiber(f.tsan_fiber);
 #endif
   f.tsan_fiber = nullptr;
 }
+#endif
 
 #ifdef WEFT_TSAN
 // --- ThreadSanitizer edges and reports (see weft/detail/tsan.hpp) ----------------------------

@@ -18,6 +18,15 @@
 #endif
 #endif
 
+// Plain x86-64 ELF builds switch with weft's own routine (weft_swap_context, fiber.cpp) instead of
+// Boost.Context's jump_fcontext: it resumes the other fiber with `ret`, which keeps the CPU's
+// return-address predictor in step (see fiber.cpp for the measurement). Sanitizer builds, other
+// targets, and builds that define WEFT_FIBER_BOOST_JUMP use jump_fcontext.
+#if !defined(WEFT_FIBER_ANNOTATED) && !defined(WEFT_FIBER_BOOST_JUMP) && defined(__x86_64__) && \
+    defined(__ELF__)
+#define WEFT_OWN_SWITCH 1
+#endif
+
 namespace weft::detail {
 
 /// One task stack. `base` is the lowest usable address; the stack grows down from base + size.
@@ -38,8 +47,14 @@ class stack_pool {
   stack_pool(const stack_pool&) = delete;
   stack_pool& operator=(const stack_pool&) = delete;
 
-  stack_memory acquire();
-  void release(stack_memory s) noexcept { free_.push_back(s); }
+  stack_memory acquire() {
+#ifndef WEFT_FIBER_ANNOTATED  // sanitizer builds prepare a reused stack first (fiber.cpp)
+    if (free_count_ != 0) return free_[--free_count_];
+#endif
+    return acquire_slow();
+  }
+  /// `s` came from this pool's acquire(). Never allocates (free_ has a slot for every stack).
+  void release(stack_memory s) noexcept { free_[free_count_++] = s; }
   std::size_t stack_size() const noexcept { return stack_size_; }
   std::size_t stacks_created() const noexcept { return created_; }
 
@@ -48,8 +63,13 @@ class stack_pool {
  private:
   std::size_t stack_size_;  // usable bytes per stack, a multiple of the page size
   bool guard_pages_;
+  stack_memory acquire_slow();
+
   std::size_t created_ = 0;
+  // The released stacks are free_[0, free_count_). Invariant: free_.size() == created_ (a slot for
+  // every stack, so release never allocates) and free_count_ <= created_.
   std::vector<stack_memory> free_;
+  std::size_t free_count_ = 0;
   struct slab {
     char* base;
     std::size_t bytes;
@@ -64,7 +84,9 @@ using fiber_entry = void (*)(void* arg);
 /// A suspended (or running) execution context. The engine embeds one per task plus one for the
 /// thread that drives the engine ("main").
 struct fiber {
-  void* context = nullptr;      // fcontext_t of the suspended fiber; meaningless while running
+  // The suspended fiber's saved stack pointer (an fcontext_t under Boost.Context); meaningless
+  // while it runs.
+  void* context = nullptr;
   stack_memory stack;           // empty for the main fiber
   fiber_entry entry = nullptr;  // what a new fiber runs first
   void* entry_arg = nullptr;
@@ -100,7 +122,8 @@ inline fiber_eh_globals* current_eh_globals() noexcept {
   return cached_eh_globals;
 }
 
-/// Makes `f` the fiber of the calling thread (the driver). Call once per driver thread.
+/// Makes `f` the fiber of the calling thread (the driver). Call once per engine, on its driver
+/// thread: fibers created afterwards start with the floating-point control modes it has now.
 void fiber_init_main(fiber& f);
 /// Prepares `f` to run `entry(arg)` on `stack` when first switched to. `entry` must never return:
 /// it ends with fiber_exit().
@@ -108,6 +131,22 @@ void fiber_create(fiber& f, stack_memory stack, fiber_entry entry, void* arg);
 /// Suspends `from` (the running fiber) and runs `to`; returns when someone switches back to `from`.
 #ifdef WEFT_FIBER_ANNOTATED
 void fiber_switch(fiber& from, fiber& to);
+#elif defined(WEFT_OWN_SWITCH)
+/// Saves the callee-saved registers and the floating-point control words on the running stack,
+/// stores the stack pointer in *save, loads `target` (a pointer saved the same way, or a fresh
+/// stack from fiber_create) and returns into it. Returns `arg` on the resumed side of a fresh
+/// fiber (its start routine reads it); a resumed fiber ignores the value. Written in assembly in
+/// fiber.cpp.
+extern "C" void* weft_swap_context(void** save, void* target, void* arg) noexcept;
+// Inlined into the engine's scheduling points: a switch is the exception-state swap and one call.
+[[gnu::always_inline]] inline void fiber_switch(fiber& from, fiber& to) {
+  fiber_eh_globals* g = current_eh_globals();  // per-fiber exception state (see fiber)
+  from.eh_caught = g->caught_exceptions;
+  from.eh_uncaught = g->uncaught_exceptions;
+  g->caught_exceptions = to.eh_caught;
+  g->uncaught_exceptions = to.eh_uncaught;
+  weft_swap_context(&from.context, to.context, &to);
+}
 #else
 // Inlined into the engine's scheduling points, and not for the call alone: jump_fcontext resumes
 // the other fiber with an indirect jmp, not a ret, so the CPU's return stack buffer keeps the
@@ -129,8 +168,24 @@ void fiber_switch(fiber& from, fiber& to);
 #endif
 /// Leaves the running fiber `from` for good and runs `to`. `from`'s stack may be reused as soon as
 /// `to` runs.
+#ifdef WEFT_OWN_SWITCH
+/// Reports that a finished fiber was resumed (a weft bug) and aborts.
+[[noreturn]] void fiber_resumed_after_exit();
+[[noreturn, gnu::always_inline]] inline void fiber_exit(fiber& from, fiber& to) {
+  fiber_eh_globals* g = current_eh_globals();  // the resumed fiber's exception state
+  g->caught_exceptions = to.eh_caught;
+  g->uncaught_exceptions = to.eh_uncaught;
+  weft_swap_context(&from.context, to.context, &to);
+  fiber_resumed_after_exit();
+}
+#else
 [[noreturn]] void fiber_exit(fiber& from, fiber& to);
+#endif
 /// Releases sanitizer resources of a fiber that finished (call from another fiber).
+#ifdef WEFT_FIBER_ANNOTATED
 void fiber_destroy(fiber& f) noexcept;
+#else
+inline void fiber_destroy(fiber& f) noexcept { f.tsan_fiber = nullptr; }  // nothing to release
+#endif
 
 }  // namespace weft::detail

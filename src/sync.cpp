@@ -93,18 +93,20 @@ void wait_group::add(int delta, weft::source_location site) {
     detail::step(*s, delta == -1 ? detail::op_kind::wg_done : detail::op_kind::wg_add, &header_,
                  site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
-    if (counter_ + delta < 0) {
+    const std::int64_t before = counter_.load(std::memory_order_relaxed);
+    if (before + delta < 0) {
       detail::panic(s,
-                    "wait_group: negative counter (" + std::to_string(counter_) + " " +
+                    "wait_group: negative counter (" + std::to_string(before) + " " +
                         (delta < 0 ? "- " : "+ ") + std::to_string(delta < 0 ? -delta : delta) +
                         ") on " + detail::describe(header_),
                     site);
     }
-    counter_ += delta;
-    detail::wait_group_changed(*s, delta, counter_);
+    const std::int64_t counter = before + delta;
+    counter_.store(counter, std::memory_order_relaxed);
+    detail::wait_group_changed(*s, delta, counter);
     // done happens before the wait it releases (Go: "Done synchronizes before Wait returns").
     if (delta < 0) detail::hb_release(*s, header_.clock, detail::running_task(*s));
-    if (counter_ == 0) {
+    if (counter == 0) {
       while (detail::waiter* w = waiters_.pop_claimable()) {
         detail::hb_acquire(*s, header_.clock, w->owner);
         detail::wake(*s, w->owner);
@@ -112,13 +114,17 @@ void wait_group::add(int delta, weft::source_location site) {
     }
     return;
   }
-  std::lock_guard lock(mutex_);
-  if (counter_ + delta < 0) {
-    throw usage_error("wait_group: negative counter (wait_group created at " +
-                      detail::format_site(header_.created) + ")");
-  }
-  counter_ += delta;
-  if (counter_ == 0) zero_.notify_all();
+  // Checked before the change (a compare-exchange loop): a misuse leaves the counter as it was.
+  std::int64_t before = counter_.load(std::memory_order_relaxed);
+  do {
+    if (before + delta < 0) {
+      throw usage_error("wait_group: negative counter (wait_group created at " +
+                        detail::format_site(header_.created) + ")");
+    }
+  } while (!counter_.compare_exchange_weak(before, before + delta, std::memory_order_acq_rel,
+                                           std::memory_order_relaxed));
+  // Release above: everything before done() happens before the wait() that sees zero.
+  if (before + delta == 0) counter_.notify_all();
 }
 
 void wait_group::wait(weft::source_location site) {
@@ -128,7 +134,7 @@ void wait_group::wait(weft::source_location site) {
     if (detail::tearing_down(*s)) return;
     detail::step(*s, detail::op_kind::wg_wait, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
-    if (counter_ == 0) {
+    if (counter_.load(std::memory_order_relaxed) == 0) {
       detail::hb_acquire(*s, header_.clock, detail::running_task(*s));
       return;
     }
@@ -138,8 +144,11 @@ void wait_group::wait(weft::source_location site) {
     if (!detail::park(*s, detail::op_kind::wg_wait, &header_, site)) waiters_.remove(w);
     return;
   }
-  std::unique_lock lock(mutex_);
-  zero_.wait(lock, [this] { return counter_ == 0; });
+  // Sleeps while the counter keeps the value it was seen with; add() notifies when it reaches 0.
+  for (std::int64_t seen = counter_.load(std::memory_order_acquire); seen != 0;
+       seen = counter_.load(std::memory_order_acquire)) {
+    counter_.wait(seen, std::memory_order_acquire);
+  }
 }
 
 }  // namespace weft

@@ -14,9 +14,8 @@
 // weft::usage_error outside.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include "weft/detail/source_location.hpp"
 
 #include "weft/detail/runtime.hpp"
@@ -43,10 +42,11 @@ class wait_group {
 
  private:
   detail::object_header header_;
-  std::int64_t counter_ = 0;    // invariant: >= 0
+  // Invariant: >= 0. Atomic for production mode, where wait() sleeps on it (C++20 atomic wait:
+  // nothing to construct or destroy, unlike a mutex and condition variable); a scope's tasks
+  // share one thread and use it with relaxed loads and stores, which compile to plain moves.
+  std::atomic<std::int64_t> counter_{0};
   detail::wait_queue waiters_;  // scope mode
-  std::mutex mutex_;            // production mode: guards counter_
-  std::condition_variable zero_;
 };
 
 }  // namespace weft

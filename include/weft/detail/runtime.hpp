@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 #include "weft/detail/source_location.hpp"
+#include "weft/detail/tsan.hpp"
 #include "weft/detail/vector_clock.hpp"
 
 namespace weft::detail {
@@ -109,6 +110,15 @@ struct scope_state {
   // Livelock window: the step of the last progress (see op_makes_progress in engine.cpp).
   // Invariant: last_progress_ <= steps_.
   std::uint64_t last_progress_ = 0;
+  // The strategy listens to forced steps and wait-group changes in this execution
+  // (strategy::wants_forced, asked once per execution).
+  bool report_forced_ = false;
+  // Someone observes synchronization edges in this execution: happens-before clocks (hb_active_),
+  // a timeline being recorded (WEFT_TRACE), or ThreadSanitizer (always, in -fsanitize=thread
+  // builds). When false the hb_* hooks return inline, without a call.
+  // Invariant: observe_sync_ == (hb_active_ || trace recording || TSan build).
+  bool observe_sync_ = false;
+  std::uint32_t next_object_id_ = 0;  // ids given to this execution's objects so far
 };
 
 /// The first member of every task record: what inline code may read of a task.
@@ -126,9 +136,26 @@ inline constinit thread_local scope_state* tls_scope_state = nullptr;
 /// executions.
 inline scope* current_scope() noexcept { return tls_scope; }
 
-/// Registers a new primitive: inside a scope it belongs to the running execution.
-void register_object(object_header& h, object_kind kind,
-                     const weft::source_location& site) noexcept;
+/// Registers a new primitive: inside a scope it belongs to the running execution. Inline for
+/// the common case (a primitive constructed inside a scope); register_object_slow for the rest:
+/// production objects, tracked variables (they may start race detection) and TSan builds (the
+/// engine's writes are hidden from TSan there).
+void register_object_slow(object_header& h, object_kind kind,
+                          const weft::source_location& site) noexcept;
+inline void register_object(object_header& h, object_kind kind,
+                            const weft::source_location& site) noexcept {
+  scope_state* st = tls_scope_state;
+  if (st == nullptr || kind == object_kind::tracked || tsan_build) {
+    register_object_slow(h, kind, site);
+    return;
+  }
+  h.owner = tls_scope;
+  h.generation = st->generation_;
+  h.id = ++st->next_object_id_;
+  h.kind = kind;
+  h.holder = no_task;
+  h.created = site;
+}
 
 /// Checks that `h` may be used from here, returning the scope (null in production mode). Using a
 /// scope object outside its execution, or a production object inside a scope, is a panic inside
@@ -145,7 +172,10 @@ void step(scope& s, op_kind op, const object_header* obj, const weft::source_loc
 
 /// wait_group::add(delta) just ran and left `counter` (for the strategy: see
 /// strategy::wait_group_changed).
-void wait_group_changed(scope& s, std::int64_t delta, std::int64_t counter);
+void wait_group_changed_reported(scope& s, std::int64_t delta, std::int64_t counter);
+inline void wait_group_changed(scope& s, std::int64_t delta, std::int64_t counter) {
+  if (tls_scope_state->report_forced_) wait_group_changed_reported(s, delta, counter);
+}
 
 /// Blocks the running task until `wake` is called for it. Returns false when the execution is
 /// being torn down instead (the caller then returns without completing the operation).
@@ -212,14 +242,30 @@ bool disarm(scope& s, timer_event& e) noexcept;
 // race detection is off. `t` is the task on whose behalf the edge happens (not always the
 // running one: a sender completing a parked receiver's operation synchronizes that receiver).
 
+// Each hook is an inline check of scope_state::observe_sync_ in front of the work (the *_observed
+// functions, engine.cpp): most executions have no observer, and a call per edge would cost more
+// than the check.
+
 /// t acquires what `c` published.
-void hb_acquire(scope& s, const vector_clock& c, task* t);
+void hb_acquire_observed(scope& s, const vector_clock& c, task* t);
+inline void hb_acquire(scope& s, const vector_clock& c, task* t) {
+  if (tls_scope_state->observe_sync_) hb_acquire_observed(s, c, t);
+}
 /// t publishes its history into `c` (and starts a new epoch).
-void hb_release(scope& s, vector_clock& c, task* t);
+void hb_release_observed(scope& s, vector_clock& c, task* t);
+inline void hb_release(scope& s, vector_clock& c, task* t) {
+  if (tls_scope_state->observe_sync_) hb_release_observed(s, c, t);
+}
 /// Both, in that order (a buffered channel slot, an atomic read-modify-write).
-void hb_acquire_release(scope& s, vector_clock& c, task* t);
+void hb_acquire_release_observed(scope& s, vector_clock& c, task* t);
+inline void hb_acquire_release(scope& s, vector_clock& c, task* t) {
+  if (tls_scope_state->observe_sync_) hb_acquire_release_observed(s, c, t);
+}
 /// a and b synchronize with each other (an unbuffered rendezvous).
-void hb_rendezvous(scope& s, task* a, task* b);
+void hb_rendezvous_observed(scope& s, task* a, task* b);
+inline void hb_rendezvous(scope& s, task* a, task* b) {
+  if (tls_scope_state->observe_sync_) hb_rendezvous_observed(s, a, b);
+}
 
 /// The FastTrack state of one tracked variable (Flanagan & Freund, PLDI 2009): the last write's
 /// epoch, and the last read's epoch — or, once reads are concurrent, one epoch per reader.

@@ -38,6 +38,13 @@ namespace weft::detail {
 
 class scope;
 
+/// Whether this is a -fsanitize=thread build (every synchronization edge then goes to TSan).
+#ifdef WEFT_TSAN
+inline constexpr bool tsan_build = true;
+#else
+inline constexpr bool tsan_build = false;
+#endif
+
 #ifdef WEFT_TSAN
 /// Open tsan_guards of the running fiber (fiber_switch saves and restores it per fiber), so that
 /// a fiber abandoned by teardown can end them all before its last switch.
