@@ -130,10 +130,10 @@ class prng {
  public:
   explicit prng(std::uint64_t seed = 0) noexcept { reseed(seed); }
   void reseed(std::uint64_t seed) noexcept {
-    for (auto& w : s_) {
-      seed = mix_seed(seed);
-      w = seed;
-    }
+    // The first four outputs of SplitMix64 started at `seed` (mix_seed(seed + i * golden) is its
+    // i-th output), as Blackman and Vigna recommend for seeding xoshiro. The four are independent
+    // of each other, so they are computed in parallel: this runs at the start of every execution.
+    for (std::uint64_t i = 0; i < 4; ++i) s_[i] = mix_seed(seed + i * 0x9e3779b97f4a7c15ULL);
   }
   std::uint64_t next() noexcept {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;

@@ -262,12 +262,20 @@ void check_access(scope& s, access_history& history, const object_header& h, boo
 
 // --- scope -------------------------------------------------------------------------------
 
+void choice_log::reserve(std::size_t n) {
+  if (n <= capacity_) return;
+  auto bigger = std::make_unique_for_overwrite<choice[]>(n);
+  std::copy(data_.get(), data_.get() + size_, bigger.get());
+  data_ = std::move(bigger);
+  capacity_ = n;
+}
+
 namespace {
 // The recorded-schedule buffer of the last engine this thread destroyed, handed to the next one:
 // a test binary runs many explorations, and a long execution's schedule would otherwise fault
 // its pages in again each time. Kept only up to a bound, so a huge one is not held forever.
 // Invariant: empty (its capacity is what is kept). Freed with its thread.
-thread_local std::vector<choice> cached_choices;
+thread_local choice_log cached_choices;
 constexpr std::size_t max_cached_choices = std::size_t{1} << 20;  // 12 MiB
 }  // namespace
 
@@ -749,7 +757,7 @@ std::uint64_t scope::explored_choice(std::uint64_t n) {
 // Every recorded choice goes through here: the schedule and its running hash stay in step. The
 // hash chain is off the critical path of a decision (nothing waits for it).
 [[gnu::always_inline]] inline void scope::record_choice(choice c) {
-  choices_.push_back(c);
+  choices_.push(c);
   schedule_hash_ = ((schedule_hash_ ^ c.index) * fnv_prime ^ c.n) * fnv_prime;
 }
 

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 #include "weft/detail/source_location.hpp"
@@ -85,6 +86,35 @@ struct step_record {
   weft::source_location site;
 };
 
+/// The choices of the running execution, in order. Appending runs at every recorded decision and
+/// inlines to a store and an increment (std::vector::push_back, with its reallocation path, is
+/// not inlined there); growing is out of line. The buffer is kept across executions.
+class choice_log {
+ public:
+  [[gnu::always_inline]] void push(choice c) {
+    if (size_ == capacity_) [[unlikely]]
+      grow();
+    data_[size_++] = c;
+  }
+  void clear() noexcept { size_ = 0; }
+  std::span<const choice> view() const noexcept { return {data_.get(), size_}; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// Makes room for `n` choices in all, keeping those recorded.
+  void reserve(std::size_t n);
+  void swap(choice_log& other) noexcept {
+    data_.swap(other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
+
+ private:
+  [[gnu::noinline]] void grow() { reserve(capacity_ < 1024 ? 1024 : capacity_ * 2); }
+
+  std::unique_ptr<choice[]> data_;  // capacity_ entries, the first size_ recorded
+  std::size_t size_ = 0;            // invariant: size_ <= capacity_
+  std::size_t capacity_ = 0;
+};
+
 class scope : public scope_state {
  public:
   scope(const options& opts, strategy& strat);
@@ -98,7 +128,7 @@ class scope : public scope_state {
 
   // Results of the last execution.
   const failure_record& failure() const noexcept { return failure_; }
-  const std::vector<choice>& choices() const noexcept { return choices_; }
+  std::span<const choice> choices() const noexcept { return choices_.view(); }
   /// FNV-1a over the (index, n) of every choice so far, kept as they are recorded (the explore
   /// driver counts distinct schedules by it without a pass over the schedule).
   std::uint64_t schedule_hash() const noexcept { return schedule_hash_; }
@@ -227,7 +257,7 @@ class scope : public scope_state {
   std::int64_t now_ = epoch_ns;
 
   std::uint64_t preemptions_ = 0;
-  std::vector<choice> choices_;
+  choice_log choices_;
   static constexpr std::uint64_t fnv_basis = 0xcbf29ce484222325ULL;
   static constexpr std::uint64_t fnv_prime = 0x100000001b3ULL;
   std::uint64_t schedule_hash_ = fnv_basis;  // of choices_ (schedule_hash)

@@ -85,7 +85,7 @@ class schedule_set {
 recorded_schedule record_of(const scope& s, const options& opts, bool minimal = false) {
   recorded_schedule r;
   r.minimal = minimal;
-  r.choices = s.choices();
+  r.choices.assign(s.choices().begin(), s.choices().end());
   r.steps = s.steps();
   r.test_hash = test_name_hash(opts.test_name);
   r.time_policy = opts.time_policy;
@@ -376,7 +376,7 @@ report explore(const options& opts_in, std::function<void()> body) {
         f.iteration = iteration;
         f.rep = failure_report(engine, opts);
         f.rep.iteration = iteration;
-        f.choices = engine.choices();
+        f.choices.assign(engine.choices().begin(), engine.choices().end());
         f.failure = engine.failure();
         f.preemptions = engine.preemptions();
         std::lock_guard lock(result_mutex);

@@ -262,7 +262,7 @@ void write_crash_file(int sig) noexcept {
   scope* s = current_scope();
   if (ctx == nullptr || s == nullptr || ctx->writing) return;
   ctx->writing = true;
-  const std::vector<choice>& choices = s->choices();
+  const std::span<const choice> choices = s->choices();
   const options& o = s->opts();
   const std::size_t capacity = token_raw_capacity(choices.size());
   void* mem = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -682,7 +682,7 @@ report replay_crash_prefix(const options& opts_in, const std::function<void()>& 
   }
   r.kind = f.kind;
   recorded_schedule now = rec;  // the recorded test and options, unchanged
-  now.choices = engine.choices();
+  now.choices.assign(engine.choices().begin(), engine.choices().end());
   now.steps = engine.steps();
   now.minimal = false;
   r.replay = encode_token(now);

@@ -19,6 +19,8 @@
 // execution, so the result is the same whenever the same failing schedule is shrunk.
 #include "shrink.hpp"
 
+#include "scheduler/dfs.hpp"
+
 #include <algorithm>
 #include <memory>
 
@@ -123,14 +125,20 @@ shrink_outcome shrink_schedule(const options& opts, const std::function<void()>&
   // 4. A bounded exhaustive search (dfs) for a schedule with fewer preemptions than the best so
   // far, bound 0 first: edits of one schedule cannot move a switch to another task, a search
   // can. When a bound's search ends without finding the failure, fewer preemptions than the
-  // next bound do not produce it (up to dfs's reduction); when every bound below the best is
-  // searched that way, the best is the minimum.
+  // next bound do not produce it; when every bound below the best is searched that way, the
+  // best is the minimum. The search runs without partial-order reduction: reduction and
+  // preemption bounding do not compose (Coons, Musuvathi, McKinley, OOPSLA 2013; dfs.hpp), and
+  // a reduced bounded search can miss a schedule within the bound, which would make the claim
+  // of minimality false. Unreduced, it runs every schedule within the bound (dfs counts no more
+  // preemptions than the engine does, so every schedule with fewer engine preemptions is among
+  // them), or runs out of budget and claims nothing.
   bool searched_below = true;  // every bound below the current one was searched to its end
   for (std::uint64_t bound = 0; bound < best.preemptions; ++bound) {
     options o = opts;
     o.strategy = weft::strategy::dfs;
     o.preemption_bound = static_cast<int>(bound);
-    std::unique_ptr<strategy> search = make_strategy(o);
+    auto search = std::make_unique<dfs_strategy>(o.preemption_bound, o.unfair_steps,
+                                                 /*reduce=*/false);
     scope searcher(o, *search);
     bool found = false;
     for (std::uint64_t i = 0; best.replays < budget; ++i) {
@@ -149,11 +157,20 @@ shrink_outcome shrink_schedule(const options& opts, const std::function<void()>&
       best.preemptions = cost.first;
       best.steps = cost.second;
       best.improved = true;
-      found = true;
-      break;
+      // dfs lets some switches go free that the engine counts (away from a task whose lock would
+      // block), so a schedule within this bound can cost the engine more. Only one that costs no
+      // more than the bound ends this bound's search: the bounds below found nothing that
+      // cheap, so it is the minimum. A costlier one is kept as the best so far, and the search
+      // goes on.
+      if (cost.first <= bound) {
+        found = true;
+        break;
+      }
     }
     if (found) break;
-    if (!search->exhausted()) {  // out of budget
+    // Out of budget, or some executions ran their tails round-robin (fairness): not searched to
+    // its end.
+    if (!search->exhausted() || search->fair_fallbacks() != 0) {
       searched_below = false;
       break;
     }
