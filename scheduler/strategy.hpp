@@ -126,6 +126,11 @@ inline std::uint64_t mix_seed(std::uint64_t x) noexcept {
 
 /// xoshiro256** (Blackman & Vigna, 2018): fast, small-state PRNG for strategies. Deterministic
 /// for a given seed on every platform.
+///
+/// One output is kept ready ahead (`ahead_`): a scheduling decision waits for its draw, and with
+/// the output computed at the previous draw the decision's critical path is one multiply instead
+/// of the generator's loads, multiplies and rotations, which now overlap with the rest of the
+/// step. The sequence of outputs is the same either way.
 class prng {
  public:
   explicit prng(std::uint64_t seed = 0) noexcept { reseed(seed); }
@@ -134,8 +139,21 @@ class prng {
     // i-th output), as Blackman and Vigna recommend for seeding xoshiro. The four are independent
     // of each other, so they are computed in parallel: this runs at the start of every execution.
     for (std::uint64_t i = 0; i < 4; ++i) s_[i] = mix_seed(seed + i * 0x9e3779b97f4a7c15ULL);
+    ahead_ = advance();
   }
   std::uint64_t next() noexcept {
+    const std::uint64_t result = ahead_;
+    ahead_ = advance();
+    return result;
+  }
+  /// Uniform in [0, n) (Lemire's multiply-shift; the tiny bias is irrelevant for scheduling).
+  std::uint64_t below(std::uint64_t n) noexcept {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+  }
+
+ private:
+  // One xoshiro256** step: returns the output and moves the state on.
+  std::uint64_t advance() noexcept {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const std::uint64_t t = s_[1] << 17;
     s_[2] ^= s_[0];
@@ -146,14 +164,9 @@ class prng {
     s_[3] = rotl(s_[3], 45);
     return result;
   }
-  /// Uniform in [0, n) (Lemire's multiply-shift; the tiny bias is irrelevant for scheduling).
-  std::uint64_t below(std::uint64_t n) noexcept {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-
- private:
   static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4];
+  std::uint64_t ahead_;  // invariant: the output advance() returned last, not yet handed out
 };
 
 }  // namespace weft::detail

@@ -1028,4 +1028,67 @@ TEST(StrategyOptions, UnfairStepsAndUnboundedPreemptionsFromTheEnvironment) {
   EXPECT_THROW(weft::explore(bad, [] {}), weft::usage_error);
 }
 
+// --- the generator behind every randomized strategy ------------------------------------------
+
+// SplitMix64 and xoshiro256** written out the way their authors publish them, to check
+// weft::detail::prng against: its seeding, its lookahead (one output kept ready) and its draws.
+std::uint64_t reference_splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+struct reference_xoshiro256ss {
+  std::uint64_t s[4];
+  explicit reference_xoshiro256ss(std::uint64_t seed) {
+    for (auto& w : s) w = reference_splitmix64(seed);
+  }
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const std::uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+TEST(Prng, SplitMix64KnownAnswer) {
+  // The first output of SplitMix64 from state 0, as published with the algorithm.
+  EXPECT_EQ(weft::detail::mix_seed(0), 0xe220a8397b1dcdafULL);
+  std::uint64_t state = 0;
+  EXPECT_EQ(reference_splitmix64(state), 0xe220a8397b1dcdafULL);
+}
+
+TEST(Prng, IsXoshiro256StarStarSeededBySplitMix64) {
+  for (std::uint64_t seed : {0ULL, 1ULL, 42ULL, 0xdeadbeefULL, ~0ULL}) {
+    weft::detail::prng mine(seed);
+    reference_xoshiro256ss theirs(seed);
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(mine.next(), theirs.next()) << seed << " #" << i;
+    mine.reseed(seed + 1);  // reseeding restarts the sequence (and its lookahead) from scratch
+    reference_xoshiro256ss again(seed + 1);
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(mine.next(), again.next()) << seed + 1 << " #" << i;
+  }
+}
+
+TEST(Prng, BelowDrawsOneOutputInRangeAndReachesEveryValue) {
+  weft::detail::prng gen(7);
+  reference_xoshiro256ss ref(7);
+  std::vector<int> hits(5, 0);
+  for (int i = 0; i < 5000; ++i) {
+    const std::uint64_t v = gen.below(5);
+    // Lemire's multiply-shift over exactly one output: the draws stay in step with the sequence.
+    ASSERT_EQ(v,
+              static_cast<std::uint64_t>((static_cast<unsigned __int128>(ref.next()) * 5) >> 64));
+    ASSERT_LT(v, 5u);
+    ++hits[static_cast<std::size_t>(v)];
+  }
+  for (int h : hits) EXPECT_GT(h, 800);  // 1000 expected each
+}
+
 }  // namespace
