@@ -368,7 +368,7 @@ void scope::run_execution(const std::function<void()>& body) {
   const weft::source_location body_site = weft::source_location::current();
   task* body_task = create_task(std::string(), task_fn([&body] { body(); }), body_site);
   body_task->spawn_site = body_site;
-  if (task* first = choose_next()) {
+  if (task* first = choose_next_inline()) {
     current_ = first;
     fiber_switch(main_fiber_, first->fib);
   }
@@ -379,7 +379,8 @@ void scope::run_execution(const std::function<void()>& body) {
     trace_ = nullptr;  // teardown is not part of the execution's timeline
     observe_sync_ = hb_active_ || tsan_build;
   }
-  {
+  // Most executions end with every task finished and no timer left: nothing to tear down.
+  if (live_ != 0 || !timers_.empty()) {
     // Teardown unwinds an execution that has ended: nothing it touches is a race of the program.
     tsan_guard guard(this);
     teardown();
@@ -468,7 +469,7 @@ void scope::spawn(std::string&& name, task_fn&& fn, const weft::source_location&
     throw task_unwind{};
   }
   create_task(std::move(name), std::move(fn), site);
-  step(op_kind::spawn, nullptr, site);
+  step_inline(op_kind::spawn, nullptr, site);
 }
 
 void scope::spawn_detached(std::string&& name, task_fn&& fn, const weft::source_location& site) {
@@ -553,7 +554,7 @@ bool id_below(const task* t, task_id id) noexcept { return t->id < id; }
 // thousands) take the binary search.
 constexpr std::size_t few_runnable = 16;
 
-void scope::remove_runnable(task* t) noexcept {
+[[gnu::always_inline]] inline void scope::remove_runnable(task* t) noexcept {
   const std::size_t n = runnable_.size();
   if (n <= few_runnable) {
     task** r = runnable_.data();
@@ -1004,8 +1005,12 @@ bool scope::disarm(timer_event& e) noexcept {
   const bool common =
       failure_.kind == failure_kind::none && step <= opts_.max_steps &&
       (step - last_progress_ <= opts_.progress_steps || opts_.progress_steps == 0) &&
-      armed_timers_ == 0 && n != 0;
+      armed_timers_ == 0;
   if (common) {
+    if (n == 0 && live_ == 0) {  // every task finished: the execution ends
+      steps_ = step;
+      return nullptr;
+    }
     if (n == 1 && !report_forced_) {
       steps_ = step;
       return runnable_[0];
