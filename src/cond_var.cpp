@@ -91,7 +91,9 @@ std::cv_status cond_var::wait_impl(std::unique_lock<weft::mutex>& lock,
                                    const weft::source_location& site) {
   detail::scope* s = detail::check_use(header_, api);
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
-  if (s != nullptr && detail::tearing_down(*s)) return std::cv_status::no_timeout;
+  if (s != nullptr && detail::tearing_down(*s, detail::op_kind::cond_wait)) {
+    return std::cv_status::no_timeout;
+  }
   if (!lock.owns_lock()) {
     const std::string where =
         s != nullptr ? detail::describe(header_)
@@ -184,7 +186,7 @@ void cond_var::notify(bool all, const char* api, const weft::source_location& si
   detail::scope* s = detail::check_use(header_, api);
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::cond_notify)) return;
     detail::step(*s, detail::op_kind::cond_notify, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
     // Happens-before: this notify happens before the waits it wakes, and only those.

@@ -137,10 +137,10 @@ void wake(scope& s, task* t) noexcept {
   tsan_guard guard(&s);
   s.wake(t);
 }
-void note_teardown_operation() {
+void note_teardown_operation(op_kind op) {
   if (tls_scope != nullptr) {
     tsan_guard guard(tls_scope);
-    tls_scope->teardown_point(op_kind::finish, false);
+    tls_scope->teardown_point(op, false);
   }
 }
 std::uint64_t explored_choice(scope& s, std::uint64_t n) {
@@ -417,6 +417,7 @@ task* scope::create_task(std::string&& name, task_fn&& fn, const weft::source_lo
   t->sleep.sleeper = t;
   t->sleep.armed_seq = 0;
   t->teardown_steps = 0;
+  t->unwinds_thrown = 0;
   // go: everything the parent did so far happens before the child's first step.
   t->clock.clear();
   if (hb_active_) {
@@ -727,10 +728,13 @@ bool scope::teardown_point(op_kind op, bool blocking) {
   task* t = current_;
   if (t == nullptr || !t->kill) return false;
   tsan_ignore_rest_of_fiber();  // being unwound by teardown: see run_execution
-  if ((blocking || throwable_op(op)) && std::uncaught_exceptions() == 0 && !t->in_cleanup) {
+  const bool swallowing = t->unwinds_thrown >= max_swallowed_unwinds;
+  if ((blocking || throwable_op(op)) && std::uncaught_exceptions() == 0 && !t->in_cleanup &&
+      !swallowing) {
+    ++t->unwinds_thrown;
     throw task_unwind{};  // `kill` stays set: a `catch (...)` that swallows it meets it again
   }
-  if (++t->teardown_steps > max_teardown_steps) {
+  if (++t->teardown_steps > max_teardown_steps || swallowing) {
     // The task keeps running without reaching a point where it can be unwound (it swallows the
     // unwind, or spins in destructors): abandon its stack without running its destructors.
     t->abandoned = true;

@@ -61,7 +61,8 @@ struct task : task_base {  // task_base first: inline hooks read `id` through it
   weft::source_location op_site;
   sleep_event sleep;
   std::uint64_t teardown_steps = 0;
-  vector_clock clock;  // happens-before: clock[id] is this task's current epoch
+  std::uint32_t unwinds_thrown = 0;  // task_unwind throws into it in this teardown
+  vector_clock clock;                // happens-before: clock[id] is this task's current epoch
 };
 
 /// A failure found in user code (the first one of an execution wins).
@@ -175,6 +176,9 @@ class scope : public scope_state {
   /// after max_teardown_steps operations; returns false.
   bool teardown_point(op_kind op, bool blocking);
   static constexpr std::uint64_t max_teardown_steps = 100'000;
+  /// A task that caught and swallowed this many unwinds is abandoned at its next scheduling
+  /// point instead of being thrown into again (each throw costs a stack unwind).
+  static constexpr std::uint32_t max_swallowed_unwinds = 16;
 
   task* running() const noexcept { return current_; }
   bool tearing_down() const noexcept { return tearing_down_; }

@@ -1,4 +1,8 @@
-// src/fiber.cpp — fibers on Boost.Context's fcontext layer, with sanitizer annotations.
+// src/fiber.cpp — fibers: pooled stacks, context switches, sanitizer annotations.
+//
+// Two switch implementations behind one interface (fiber.hpp): weft's own `ret`-based switch in
+// plain x86-64 builds (weft_swap_context, below: why), and Boost.Context's fcontext layer
+// everywhere else — sanitizer builds, whose annotations are written for it, and other targets.
 //
 // Why fcontext and not boost::context::fiber: a raw jump_fcontext costs ~3.5 ns here, and
 // ThreadSanitizer needs __tsan_switch_to_fiber to be called in the same frame as the jump (from a

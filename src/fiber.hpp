@@ -1,5 +1,6 @@
 // src/fiber.hpp — execution contexts and their stacks. The only part of weft that knows about
-// Boost.Context (fcontext layer) and the sanitizers' fiber interfaces.
+// Boost.Context (fcontext layer), the sanitizers' fiber interfaces, and machine registers (its
+// x86-64 switch, in fiber.cpp).
 #pragma once
 
 #include <cxxabi.h>

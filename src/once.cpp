@@ -20,7 +20,7 @@ bool once::begin(const weft::source_location& site) {
   detail::scope* s = detail::check_use(header_, "once::call");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::once_call)) return false;
     detail::step(*s, detail::op_kind::once_call, &header_, site);
     if (detail::tearing_down(*s)) return false;  // resumed only to be unwound
     if (finished_) {

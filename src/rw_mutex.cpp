@@ -78,7 +78,7 @@ void rw_mutex::lock(weft::source_location site) {
   std::unique_lock<std::mutex> guard;
   detail::waiter w;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::rw_lock)) return;
     detail::step(*s, detail::op_kind::rw_lock, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
     w.owner = detail::running_task(*s);
@@ -115,7 +115,7 @@ bool rw_mutex::try_lock(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::rw_try_lock)) return false;
     detail::step(*s, detail::op_kind::rw_try_lock, &header_, site);
     if (detail::tearing_down(*s)) return false;  // resumed only to be unwound
   } else {
@@ -135,7 +135,7 @@ void rw_mutex::unlock(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::rw_unlock)) return;
     detail::step(*s, detail::op_kind::rw_unlock, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
   } else {
@@ -172,7 +172,7 @@ void rw_mutex::lock_shared(weft::source_location site) {
   std::unique_lock<std::mutex> guard;
   detail::waiter w;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::rw_lock_shared)) return;
     detail::step(*s, detail::op_kind::rw_lock_shared, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
     w.owner = detail::running_task(*s);
@@ -202,7 +202,7 @@ bool rw_mutex::try_lock_shared(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::rw_try_lock_shared)) return false;
     detail::step(*s, detail::op_kind::rw_try_lock_shared, &header_, site);
     if (detail::tearing_down(*s)) return false;  // resumed only to be unwound
   } else {
@@ -219,7 +219,7 @@ void rw_mutex::unlock_shared(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::rw_unlock_shared)) return;
     detail::step(*s, detail::op_kind::rw_unlock_shared, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
   } else {

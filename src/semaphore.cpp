@@ -52,7 +52,7 @@ void semaphore::acquire(weft::source_location site) {
   std::unique_lock<std::mutex> guard;
   detail::waiter w;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::sem_acquire)) return;
     detail::step(*s, detail::op_kind::sem_acquire, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
     w.owner = detail::running_task(*s);
@@ -80,7 +80,7 @@ bool semaphore::try_acquire(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::sem_try_acquire)) return false;
     detail::step(*s, detail::op_kind::sem_try_acquire, &header_, site);
     if (detail::tearing_down(*s)) return false;  // resumed only to be unwound
     detail::hb_acquire_release(*s, header_.clock, detail::running_task(*s));
@@ -97,7 +97,7 @@ void semaphore::release(std::ptrdiff_t n, weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   std::unique_lock<std::mutex> guard;
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::sem_release)) return;
     detail::step(*s, detail::op_kind::sem_release, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be unwound
   } else {

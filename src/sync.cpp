@@ -12,7 +12,7 @@ void mutex::lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::lock");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::mutex_lock)) return;
     detail::step(*s, detail::op_kind::mutex_lock, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     detail::task* self = detail::running_task(*s);
@@ -41,7 +41,7 @@ bool mutex::try_lock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::try_lock");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::mutex_try_lock)) return false;
     detail::step(*s, detail::op_kind::mutex_try_lock, &header_, site);
     if (detail::tearing_down(*s)) return false;  // resumed only to be torn down
     if (locked_) return false;
@@ -58,7 +58,7 @@ void mutex::unlock(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "mutex::unlock");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::mutex_unlock)) return;
     detail::step(*s, detail::op_kind::mutex_unlock, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (!locked_) {
@@ -131,7 +131,7 @@ void wait_group::wait(weft::source_location site) {
   detail::scope* s = detail::check_use(header_, "wait_group::wait");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::wg_wait)) return;
     detail::step(*s, detail::op_kind::wg_wait, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (counter_.load(std::memory_order_relaxed) == 0) {

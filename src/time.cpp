@@ -26,7 +26,7 @@ void sleep_until(clock::time_point t, weft::source_location site) {
     if (remaining > clock::duration::zero()) std::this_thread::sleep_for(remaining);
     return;
   }
-  if (detail::tearing_down(*s)) return;
+  if (detail::tearing_down(*s, detail::op_kind::sleep)) return;
   const std::int64_t deadline = t.time_since_epoch().count();
   if (deadline <= s->now()) {
     s->step(detail::op_kind::sleep, nullptr, site);

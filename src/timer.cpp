@@ -338,7 +338,7 @@ bool timer::stop(weft::source_location site) {
   detail::scope* s = detail::check_use(st.header, "timer::stop");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::timer_op)) return false;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
   }
   return st.stop_now(s);
@@ -349,7 +349,7 @@ bool timer::reset(clock::duration d, weft::source_location site) {
   detail::scope* s = detail::check_use(st.header, "timer::reset");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return false;
+    if (detail::tearing_down(*s, detail::op_kind::timer_op)) return false;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
     const bool was_active = st.stop_now(s);
     st.start(s, state_, d, nullptr);
@@ -400,7 +400,7 @@ void ticker::stop(weft::source_location site) {
   detail::scope* s = detail::check_use(st.header, "ticker::stop");
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::timer_op)) return;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
   }
   st.stop_now(s);
@@ -414,7 +414,7 @@ void ticker::reset(clock::duration period, weft::source_location site) {
     detail::panic_bad_period(s, period, "ticker::reset", site);
   }
   if (s != nullptr) {
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::timer_op)) return;
     detail::step(*s, detail::op_kind::timer_op, &st.header, site);
     st.stop_now(s);
     st.period = period;

@@ -351,6 +351,30 @@ TEST(Teardown, TaskSuspendedInsideADestructorIsUnwoundSafely) {
   EXPECT_EQ(r.kind, failure_kind::uncaught_exception) << r.message;
 }
 
+// The body is resumed by teardown at a step that cannot throw (its `go`, or the close) when the
+// other task's exception ended the execution first; it must be unwound at its next blocking call
+// instead of running on through a wait that returns at once in teardown (its code after the wait
+// assumes the task finished).
+TEST(Teardown, TaskResumedAtANonBlockingStepIsUnwoundAtItsNextBlockingCall) {
+  static int ran_past_the_wait = 0;
+  ran_past_the_wait = 0;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    weft::options o = iterations(50);
+    o.seed = seed;
+    weft::report r = weft::explore(o, [] {
+      weft::chan<int> done(1);
+      weft::wait_group wg;
+      wg.add(1);
+      weft::go("failer", [] { throw std::runtime_error("ends the execution"); });
+      done.close();
+      wg.wait();  // nobody calls done: only teardown gets the body past here
+      ++ran_past_the_wait;
+    });
+    EXPECT_EQ(r.kind, failure_kind::uncaught_exception) << r.message;
+  }
+  EXPECT_EQ(ran_past_the_wait, 0);
+}
+
 TEST(Teardown, TaskSwallowingTheUnwindIsAbandoned) {
   counted::alive = 0;
   weft::report r = weft::explore(iterations(20), [] {

@@ -238,7 +238,7 @@ class chan {
       return;
     }
     detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
-    if (detail::tearing_down(*s)) return;
+    if (detail::tearing_down(*s, detail::op_kind::chan_send)) return;
     detail::step(*s, detail::op_kind::chan_send, &st.header, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (st.closed) detail::panic_send_on_closed(s, st.header, site);
@@ -273,7 +273,7 @@ class chan {
       return out;
     }
     detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
-    if (detail::tearing_down(*s)) return out;
+    if (detail::tearing_down(*s, detail::op_kind::chan_recv)) return out;
     detail::step(*s, detail::op_kind::chan_recv, &st.header, site);
     if (detail::tearing_down(*s)) return out;  // resumed only to be torn down
     if (st.try_recv(out)) return out;
@@ -298,7 +298,7 @@ class chan {
     detail::scope* s = detail::check_use(st.header, "chan::close");
     detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
     if (s != nullptr) {
-      if (detail::tearing_down(*s)) return;
+      if (detail::tearing_down(*s, detail::op_kind::chan_close)) return;
       detail::step(*s, detail::op_kind::chan_close, &st.header, site);
       if (detail::tearing_down(*s)) return;  // resumed only to be torn down
       if (st.closed) detail::panic_close_of_closed(s, st.header, site);

@@ -238,7 +238,7 @@ std::size_t select_impl(const weft::source_location& site, Cases&... cases) {
 
   if (s != nullptr) {
     tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
-    if (tearing_down(*s)) return n;
+    if (tearing_down(*s, op_kind::select)) return n;
     step(*s, op_kind::select, any_channel ? headers[0] : nullptr, site);
     if (tearing_down(*s)) return n;  // resumed only to be torn down
     std::size_t count = collect_ready();

@@ -199,11 +199,17 @@ inline task* running_task(scope&) noexcept { return tls_scope_state->current_; }
 inline task_id id_of(const task* t) noexcept { return reinterpret_cast<const task_base*>(t)->id; }
 
 /// Counts an operation of a task being torn down; abandons a task that never stops (engine.cpp).
-void note_teardown_operation();
-/// True while the execution is being unwound: primitives must neither block nor report.
-inline bool tearing_down(const scope&) {
+void note_teardown_operation(op_kind op);
+/// True while the execution is being unwound: primitives must neither block nor report. `op` is
+/// the operation the primitive is about to perform: when it is one a task can be unwound at (a
+/// blocking one, see engine.cpp), the running task is unwound here (task_unwind is thrown)
+/// unless that is unsafe (an exception is already in flight, or the task's closure is being
+/// destroyed). Without that, a task that teardown resumed at an operation that cannot throw (an
+/// unlock, a close) would run on through its next blocking call, which returns at once in
+/// teardown, into code that assumes the call waited.
+inline bool tearing_down(const scope&, op_kind op = op_kind::finish) {
   if (!tls_scope_state->tearing_down_) return false;
-  note_teardown_operation();
+  note_teardown_operation(op);
   return true;
 }
 
