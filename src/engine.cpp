@@ -418,6 +418,7 @@ task* scope::create_task(std::string&& name, task_fn&& fn, const weft::source_lo
   t->sleep.armed_seq = 0;
   t->teardown_steps = 0;
   t->unwinds_thrown = 0;
+  t->no_unwind = 0;
   // go: everything the parent did so far happens before the child's first step.
   t->clock.clear();
   if (hb_active_) {
@@ -730,7 +731,7 @@ bool scope::teardown_point(op_kind op, bool blocking) {
   tsan_ignore_rest_of_fiber();  // being unwound by teardown: see run_execution
   const bool swallowing = t->unwinds_thrown >= max_swallowed_unwinds;
   if ((blocking || throwable_op(op)) && std::uncaught_exceptions() == 0 && !t->in_cleanup &&
-      !swallowing) {
+      t->no_unwind == 0 && !swallowing) {
     ++t->unwinds_thrown;
     throw task_unwind{};  // `kill` stays set: a `catch (...)` that swallows it meets it again
   }

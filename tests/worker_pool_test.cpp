@@ -157,6 +157,31 @@ TEST(WorkerPoolScope, DestructorShutsDown) {
   EXPECT_TRUE(r.ok()) << r.message;
 }
 
+// Another task's exception ends the execution while the body may be anywhere in the pool's
+// destructor (locking, closing, waiting for the workers). Teardown resumes the body there and
+// must let the destructor finish: throwing weft's unwind out of it would end the process
+// (destructors are noexcept). The body is unwound after the destructor, at its next blocking call.
+TEST(WorkerPoolScope, ExecutionEndingInsideTheDestructorUnwindsAfterIt) {
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    weft::options o = quick(50);
+    o.seed = seed;
+    weft::report r = weft::explore(o, [] {
+      weft::go("failer", [] {
+        weft::yield();
+        throw std::runtime_error("ends the execution");
+      });
+      {
+        weft::worker_pool<int> pool(2, 2, [](int) { weft::yield(); });
+        pool.submit(1);
+        pool.submit(2);
+      }                          // ~worker_pool: shutdown, at whatever step the failure comes
+      weft::chan<int>().recv();  // blocks for ever: only an unwind gets the body past here
+      ADD_FAILURE() << "the body ran past a receive nobody sends to";
+    });
+    EXPECT_EQ(r.kind, weft::failure_kind::uncaught_exception) << r.message;
+  }
+}
+
 // A pool kept alive past its execution (here by a stopped after_func's closure, which the
 // engine's timer bookkeeping holds until a later execution) must not act when it finally dies.
 TEST(WorkerPoolScope, DestroyedAfterItsExecutionDoesNothing) {

@@ -64,6 +64,7 @@ class worker_pool {
   worker_pool& operator=(const worker_pool&) = delete;
   /// shutdown(), unless the pool's execution is over (then there is nothing left to join).
   ~worker_pool() {
+    detail::no_unwind_here in_destructor;  // the join blocks: teardown must not throw through it
     if (detail::usable_now(state_->mutex.header())) shutdown();
   }
 

@@ -124,6 +124,8 @@ struct scope_state {
 /// The first member of every task record: what inline code may read of a task.
 struct task_base {
   task_id id = 0;
+  // Open no_unwind_here guards of the task: while non-zero, teardown never throws into it.
+  std::uint32_t no_unwind = 0;
 };
 
 // The engine driving this thread (both pointers name the same object), or null outside any
@@ -204,14 +206,35 @@ void note_teardown_operation(op_kind op);
 /// the operation the primitive is about to perform: when it is one a task can be unwound at (a
 /// blocking one, see engine.cpp), the running task is unwound here (task_unwind is thrown)
 /// unless that is unsafe (an exception is already in flight, or the task's closure is being
-/// destroyed). Without that, a task that teardown resumed at an operation that cannot throw (an
-/// unlock, a close) would run on through its next blocking call, which returns at once in
-/// teardown, into code that assumes the call waited.
+/// destroyed, or a no_unwind_here guard is open). Without that, a task that teardown resumed at an
+/// operation that cannot throw (an unlock, a close) would run on through its next blocking call,
+/// which returns at once in teardown, into code that assumes the call waited.
 inline bool tearing_down(const scope&, op_kind op = op_kind::finish) {
   if (!tls_scope_state->tearing_down_) return false;
   note_teardown_operation(op);
   return true;
 }
+
+/// Marks code that teardown must not throw task_unwind through: a destructor of weft's that
+/// blocks (worker_pool joins its workers). A destructor is noexcept, so an unwind thrown from a
+/// blocking call inside it would end the process; within the guard the call returns instead
+/// (teardown mode) and the task is unwound at its next blocking call after the destructor.
+class no_unwind_here {
+ public:
+  no_unwind_here() noexcept
+      : task_(tls_scope_state != nullptr ? reinterpret_cast<task_base*>(tls_scope_state->current_)
+                                         : nullptr) {
+    if (task_ != nullptr) ++task_->no_unwind;
+  }
+  ~no_unwind_here() {
+    if (task_ != nullptr) --task_->no_unwind;
+  }
+  no_unwind_here(const no_unwind_here&) = delete;
+  no_unwind_here& operator=(const no_unwind_here&) = delete;
+
+ private:
+  task_base* task_;
+};
 
 /// A Go-style panic in the running task: the execution fails with kind `panic` and `message`,
 /// and the task is unwound. Outside a scope (s == nullptr) it throws weft::usage_error instead.
