@@ -22,6 +22,16 @@
 //
 // Errors: an exception escaping a task fails the scope with kind `uncaught_exception` (outside a
 // scope it reaches std::terminate, as an unrecovered Go panic ends the process).
+//
+// End of an execution: when an execution ends with tasks still alive (a failure, or a leak), weft
+// unwinds each of them, newest first, by throwing an internal exception (not derived from
+// std::exception) at the blocking call it waits in, or at its next one; its destructors run and
+// nothing leaks into the next execution. Meanwhile primitives neither block nor report. So a
+// `catch (...)` in a task must rethrow (a task that swallows the unwind again and again is
+// abandoned without its destructors). A destructor that blocks (joins tasks, locks) is a hazard:
+// if an execution ends while a task waits inside one that runs in normal flow, the unwind thrown
+// there ends the process (destructors are noexcept). weft's own (~worker_pool) is guarded; in
+// your code, join explicitly before the owner goes out of scope.
 #pragma once
 
 #include <cstdint>
