@@ -22,9 +22,16 @@
 // Plain x86-64 ELF builds switch with weft's own routine (weft_swap_context, fiber.cpp) instead of
 // Boost.Context's jump_fcontext: it resumes the other fiber with `ret`, which keeps the CPU's
 // return-address predictor in step (see fiber.cpp for the measurement). Sanitizer builds, other
-// targets, and builds that define WEFT_FIBER_BOOST_JUMP use jump_fcontext.
+// targets, builds with return-address protection (-fcf-protection=return or full: a shadow stack
+// forbids returning into another fiber) and builds that define WEFT_FIBER_BOOST_JUMP use
+// jump_fcontext.
+#if defined(__CET__)
+#define WEFT_SHADOW_STACK_BUILD ((__CET__ & 2) != 0)
+#else
+#define WEFT_SHADOW_STACK_BUILD 0
+#endif
 #if !defined(WEFT_FIBER_ANNOTATED) && !defined(WEFT_FIBER_BOOST_JUMP) && defined(__x86_64__) && \
-    defined(__ELF__)
+    defined(__ELF__) && !WEFT_SHADOW_STACK_BUILD
 #define WEFT_OWN_SWITCH 1
 #endif
 
