@@ -158,7 +158,8 @@ class scope : public scope_state {
                     const weft::source_location& site);
   void step(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park(op_kind op, const object_header* obj, const weft::source_location& site);
-  /// The same, inlined into their callers: engine.cpp only (defined there).
+  /// The same, inlined into their callers (defined in engine_inline.hpp, which the caller must
+  /// include): the hot path of engine.cpp and of the primitives in sync.cpp.
   void step_inline(op_kind op, const object_header* obj, const weft::source_location& site);
   bool park_inline(op_kind op, const object_header* obj, const weft::source_location& site);
   void wake(task* t) noexcept;

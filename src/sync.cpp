@@ -1,4 +1,7 @@
-// src/sync.cpp — mutex and wait_group, both worlds.
+// src/sync.cpp — mutex and wait_group, both worlds. Inside a scope each operation runs under
+// the tsan_guard taken at its top and reaches the engine's inline step (engine_inline.hpp)
+// without a call in between.
+#include "engine_inline.hpp"
 #include "weft/detail/tsan.hpp"
 #include "weft/mutex.hpp"
 #include "weft/options.hpp"
@@ -13,7 +16,7 @@ void mutex::lock(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s, detail::op_kind::mutex_lock)) return;
-    detail::step(*s, detail::op_kind::mutex_lock, &header_, site);
+    s->step_inline(detail::op_kind::mutex_lock, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     detail::task* self = detail::running_task(*s);
     if (!locked_) {
@@ -25,7 +28,7 @@ void mutex::lock(weft::source_location site) {
     detail::waiter w;
     w.owner = self;
     waiters_.push_back(w);
-    if (!detail::park(*s, detail::op_kind::mutex_lock, &header_, site)) waiters_.remove(w);
+    if (!s->park_inline(detail::op_kind::mutex_lock, &header_, site)) waiters_.remove(w);
     return;  // unlock handed the mutex to us (holder already set)
   }
   std::uint32_t c = 0;
@@ -42,7 +45,7 @@ bool mutex::try_lock(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s, detail::op_kind::mutex_try_lock)) return false;
-    detail::step(*s, detail::op_kind::mutex_try_lock, &header_, site);
+    s->step_inline(detail::op_kind::mutex_try_lock, &header_, site);
     if (detail::tearing_down(*s)) return false;  // resumed only to be torn down
     if (locked_) return false;
     locked_ = true;
@@ -59,7 +62,7 @@ void mutex::unlock(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s, detail::op_kind::mutex_unlock)) return;
-    detail::step(*s, detail::op_kind::mutex_unlock, &header_, site);
+    s->step_inline(detail::op_kind::mutex_unlock, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (!locked_) {
       detail::panic(s, "mutex::unlock: unlock of unlocked " + detail::describe(header_), site);
@@ -68,7 +71,7 @@ void mutex::unlock(weft::source_location site) {
     if (detail::waiter* w = waiters_.pop_claimable()) {
       header_.holder = detail::id_of(w->owner);  // direct hand-off, FIFO
       detail::hb_acquire(*s, header_.clock, w->owner);
-      detail::wake(*s, w->owner);
+      s->wake(w->owner);
     } else {
       locked_ = false;
       header_.holder = detail::no_task;
@@ -90,8 +93,8 @@ void wait_group::add(int delta, weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s)) return;
-    detail::step(*s, delta == -1 ? detail::op_kind::wg_done : detail::op_kind::wg_add, &header_,
-                 site);
+    s->step_inline(delta == -1 ? detail::op_kind::wg_done : detail::op_kind::wg_add, &header_,
+                   site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     const std::int64_t before = counter_.load(std::memory_order_relaxed);
     if (before + delta < 0) {
@@ -109,7 +112,7 @@ void wait_group::add(int delta, weft::source_location site) {
     if (counter == 0) {
       while (detail::waiter* w = waiters_.pop_claimable()) {
         detail::hb_acquire(*s, header_.clock, w->owner);
-        detail::wake(*s, w->owner);
+        s->wake(w->owner);
       }
     }
     return;
@@ -132,7 +135,7 @@ void wait_group::wait(weft::source_location site) {
   detail::tsan_guard tsan(s);  // weft state: invisible to TSan (tsan.hpp)
   if (s != nullptr) {
     if (detail::tearing_down(*s, detail::op_kind::wg_wait)) return;
-    detail::step(*s, detail::op_kind::wg_wait, &header_, site);
+    s->step_inline(detail::op_kind::wg_wait, &header_, site);
     if (detail::tearing_down(*s)) return;  // resumed only to be torn down
     if (counter_.load(std::memory_order_relaxed) == 0) {
       detail::hb_acquire(*s, header_.clock, detail::running_task(*s));
@@ -141,7 +144,7 @@ void wait_group::wait(weft::source_location site) {
     detail::waiter w;
     w.owner = detail::running_task(*s);
     waiters_.push_back(w);
-    if (!detail::park(*s, detail::op_kind::wg_wait, &header_, site)) waiters_.remove(w);
+    if (!s->park_inline(detail::op_kind::wg_wait, &header_, site)) waiters_.remove(w);
     return;
   }
   // Sleeps while the counter keeps the value it was seen with; add() notifies when it reaches 0.
