@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <string_view>
 #include <typeinfo>
@@ -280,8 +281,45 @@ thread_local choice_log cached_choices;
 constexpr std::size_t max_cached_choices = std::size_t{1} << 20;  // 12 MiB
 }  // namespace
 
+namespace {
+// Teardown throws task_unwind at a blocking call; when that call runs inside a destructor in
+// normal flow (a user's RAII joiner waiting for tasks), the throw leaves a noexcept function and
+// the runtime calls std::terminate. weft cannot see that coming, so it handles it there: if the
+// running task of a scope being torn down is unwinding with weft's exception, the task is
+// abandoned (its stack dropped without its remaining destructors, as for a task that swallows
+// the unwind) and teardown goes on; anything else goes to the handler installed before.
+// Installed once per process (set_terminate is process-wide; the check is per thread).
+std::terminate_handler previous_terminate = nullptr;
+
+bool unwinding_with_task_unwind() noexcept {
+  const std::exception_ptr e = std::current_exception();
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const task_unwind&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+[[noreturn]] void terminate_in_teardown() {
+  scope* s = tls_scope;
+  if (s != nullptr && s->tearing_down() && unwinding_with_task_unwind()) {
+    s->abandon_running_task();  // does not return
+  }
+  if (previous_terminate != nullptr) previous_terminate();
+  std::abort();
+}
+}  // namespace
+
 scope::scope(const options& opts, strategy& strat)
     : opts_(opts), strategy_(strat), stacks_(opts.stack_size, opts.guard_pages) {
+  static const bool terminate_handled = [] {
+    previous_terminate = std::set_terminate(&terminate_in_teardown);
+    return true;
+  }();
+  (void)terminate_handled;
   fiber_init_main(main_fiber_);
   tasks_.reserve(64);
   runnable_.reserve(64);
@@ -612,13 +650,19 @@ bool scope::teardown_point(op_kind op, bool blocking) {
   if (++t->teardown_steps > max_teardown_steps || swallowing) {
     // The task keeps running without reaching a point where it can be unwound (it swallows the
     // unwind, or spins in destructors): abandon its stack without running its destructors.
-    t->abandoned = true;
-    current_ = nullptr;
-    tsan_end_all_ignores();  // its last switch (tsan.hpp)
-    fiber_switch(t->fib, main_fiber_);
-    weft_bug("an abandoned task was resumed");
+    abandon_running_task();
   }
   return false;
+}
+
+void scope::abandon_running_task() {
+  task* t = current_;
+  if (t == nullptr || !tearing_down_) weft_bug("abandoning a task outside teardown");
+  t->abandoned = true;
+  current_ = nullptr;
+  tsan_end_all_ignores();  // its last switch (tsan.hpp)
+  fiber_switch(t->fib, main_fiber_);
+  weft_bug("an abandoned task was resumed");
 }
 
 std::uint64_t scope::choose(std::uint64_t n, const weft::source_location& site) {

@@ -176,6 +176,9 @@ class scope : public scope_state {
   /// In teardown: unwinds the running task if `op` allows it (see engine.cpp), or abandons it
   /// after max_teardown_steps operations; returns false.
   bool teardown_point(op_kind op, bool blocking);
+  /// In teardown: drops the running task's stack without running its remaining destructors and
+  /// goes back to teardown (a task that cannot be unwound, see engine.cpp). Does not return.
+  [[noreturn]] void abandon_running_task();
   static constexpr std::uint64_t max_teardown_steps = 100'000;
   /// A task that caught and swallowed this many unwinds is abandoned at its next scheduling
   /// point instead of being thrown into again (each throw costs a stack unwind).

@@ -375,6 +375,31 @@ TEST(Teardown, TaskResumedAtANonBlockingStepIsUnwoundAtItsNextBlockingCall) {
   EXPECT_EQ(ran_past_the_wait, 0);
 }
 
+// A user's RAII joiner waits in its destructor, in normal flow, for a task that fails instead of
+// finishing. Teardown's unwind thrown at that wait would leave a noexcept destructor (the
+// runtime calls std::terminate): weft abandons the task there instead and reports the failure.
+TEST(Teardown, TaskWaitingInsideAUserDestructorIsAbandonedNotTerminated) {
+  struct joiner {
+    weft::wait_group& wg;
+    ~joiner() { wg.wait(); }  // a blocking destructor: the hazard
+  };
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    weft::options o = iterations(20);
+    o.seed = seed;
+    weft::report r = weft::explore(o, [] {
+      auto wg = std::make_shared<weft::wait_group>();
+      wg->add(1);
+      weft::go("failer", [wg] {
+        weft::yield();
+        throw std::runtime_error("fails instead of calling done");
+      });
+      joiner j{*wg};
+    });
+    EXPECT_EQ(r.kind, failure_kind::uncaught_exception) << r.message;
+    EXPECT_NE(r.message.find("fails instead of calling done"), std::string::npos) << r.message;
+  }
+}
+
 TEST(Teardown, TaskSwallowingTheUnwindIsAbandoned) {
   counted::alive = 0;
   weft::report r = weft::explore(iterations(20), [] {

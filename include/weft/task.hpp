@@ -28,10 +28,12 @@
 // std::exception) at the blocking call it waits in, or at its next one; its destructors run and
 // nothing leaks into the next execution. Meanwhile primitives neither block nor report. So a
 // `catch (...)` in a task must rethrow (a task that swallows the unwind again and again is
-// abandoned without its destructors). A destructor that blocks (joins tasks, locks) is a hazard:
-// if an execution ends while a task waits inside one that runs in normal flow, the unwind thrown
-// there ends the process (destructors are noexcept). weft's own (~worker_pool) is guarded; in
-// your code, join explicitly before the owner goes out of scope.
+// abandoned without its destructors). A destructor that blocks (a RAII joiner waiting for tasks)
+// cannot be thrown through (destructors are noexcept): if an execution ends while a task waits
+// inside one that runs in normal flow, weft abandons that task there — its remaining destructors
+// do not run, so what they would free stays allocated — and reports the failure as usual.
+// weft's own blocking destructor (~worker_pool) finishes instead, and the task is unwound after
+// it. Joining explicitly before the owner goes out of scope avoids the abandonment.
 #pragma once
 
 #include <cstdint>

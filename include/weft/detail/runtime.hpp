@@ -216,9 +216,10 @@ inline bool tearing_down(const scope&, op_kind op = op_kind::finish) {
 }
 
 /// Marks code that teardown must not throw task_unwind through: a destructor of weft's that
-/// blocks (worker_pool joins its workers). A destructor is noexcept, so an unwind thrown from a
-/// blocking call inside it would end the process; within the guard the call returns instead
-/// (teardown mode) and the task is unwound at its next blocking call after the destructor.
+/// blocks (worker_pool joins its workers). A destructor is noexcept: an unwind thrown from a
+/// blocking call inside it would reach std::terminate, where weft abandons the task (engine.cpp),
+/// skipping the rest of the destructor. Within the guard the call returns instead (teardown mode),
+/// the destructor finishes, and the task is unwound at its next blocking call after it.
 class no_unwind_here {
  public:
   no_unwind_here() noexcept
