@@ -67,17 +67,6 @@ std::error_code make_error_code(errc e) noexcept {
 
 namespace detail {
 
-bool is_task_unwind(const std::exception_ptr& e) noexcept {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const task_unwind&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 bool usable_now(const object_header& h) noexcept {
   scope* s = current_scope();
   if (h.owner == nullptr) return s == nullptr;

@@ -281,18 +281,7 @@ thread_local choice_log cached_choices;
 constexpr std::size_t max_cached_choices = std::size_t{1} << 20;  // 12 MiB
 }  // namespace
 
-namespace {
-// Teardown throws task_unwind at a blocking call; when that call runs inside a destructor in
-// normal flow (a user's RAII joiner waiting for tasks), the throw leaves a noexcept function and
-// the runtime calls std::terminate. weft cannot see that coming, so it handles it there: if the
-// running task of a scope being torn down is unwinding with weft's exception, the task is
-// abandoned (its stack dropped without its remaining destructors, as for a task that swallows
-// the unwind) and teardown goes on; anything else goes to the handler installed before.
-// Installed once per process (set_terminate is process-wide; the check is per thread).
-std::terminate_handler previous_terminate = nullptr;
-
-bool unwinding_with_task_unwind() noexcept {
-  const std::exception_ptr e = std::current_exception();
+bool is_task_unwind(const std::exception_ptr& e) noexcept {
   if (!e) return false;
   try {
     std::rethrow_exception(e);
@@ -303,9 +292,19 @@ bool unwinding_with_task_unwind() noexcept {
   }
 }
 
+namespace {
+// Teardown throws task_unwind at a blocking call; when that call runs inside a destructor in
+// normal flow (a user's RAII joiner waiting for tasks), the throw leaves a noexcept function and
+// the runtime calls std::terminate. weft cannot see that coming, so it handles it there: if the
+// running task of a scope being torn down is unwinding with weft's exception, the task is
+// abandoned (its stack dropped without its remaining destructors, as for a task that swallows
+// the unwind) and teardown goes on; anything else goes to the handler installed before.
+// Installed once per process (set_terminate is process-wide; the check is per thread).
+std::terminate_handler previous_terminate = nullptr;
+
 [[noreturn]] void terminate_in_teardown() {
   scope* s = tls_scope;
-  if (s != nullptr && s->tearing_down() && unwinding_with_task_unwind()) {
+  if (s != nullptr && s->tearing_down() && is_task_unwind(std::current_exception())) {
     s->abandon_running_task();  // does not return
   }
   if (previous_terminate != nullptr) previous_terminate();

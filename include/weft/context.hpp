@@ -67,9 +67,6 @@ struct ctx_state;  // src/context.cpp
 /// Shared by the with_* functions: a child of `parent`, with its own deadline if given.
 cancel_scope make_child_context(const context& parent, std::optional<clock::time_point> deadline,
                                 const weft::source_location& site);
-/// True if `e` is the engine's own unwinding of a task (teardown or a panic), which code that
-/// catches everything (errgroup) must let through.
-bool is_task_unwind(const std::exception_ptr& e) noexcept;
 /// True if `h` may be used from here right now: a production object outside any scope, or an
 /// object of the execution that is running and not being torn down. Destructors that would
 /// operate on their object check this first (an object may die after its execution ended).

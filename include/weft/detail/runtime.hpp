@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 #include "weft/detail/source_location.hpp"
@@ -236,6 +237,10 @@ class no_unwind_here {
  private:
   task_base* task_;
 };
+
+/// True if `e` is the engine's own unwinding of a task (teardown or a panic), which code that
+/// catches everything (errgroup) must let through.
+bool is_task_unwind(const std::exception_ptr& e) noexcept;
 
 /// A Go-style panic in the running task: the execution fails with kind `panic` and `message`,
 /// and the task is unwound. Outside a scope (s == nullptr) it throws weft::usage_error instead.
