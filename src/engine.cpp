@@ -305,6 +305,9 @@ std::terminate_handler previous_terminate = nullptr;
 [[noreturn]] void terminate_in_teardown() {
   scope* s = tls_scope;
   if (s != nullptr && s->tearing_down() && is_task_unwind(std::current_exception())) {
+    // The runtime caught the exception on its way to std::terminate (__cxa_begin_catch): end that
+    // catch, which frees the exception, before the task's stack is dropped with it.
+    abi::__cxa_end_catch();
     s->abandon_running_task();  // does not return
   }
   if (previous_terminate != nullptr) previous_terminate();
