@@ -8,8 +8,13 @@ shift
 report() {  # the report text: from "weft: <kind>" through the replay line
   sed -n '/^weft: /,/replay: WEFT_REPLAY=/p' | sed 's/^[[:space:]]*//'
 }
-first=$(WEFT_ITERATIONS=10000 "$binary" "$@" 2>&1 | report)
-second=$(WEFT_ITERATIONS=10000 "$binary" "$@" 2>&1 | report)
+# Line-buffered output: stdout and stderr then interleave in program order. Fully buffered (the
+# default into a pipe), where stdout's buffer is flushed depends on the length of what came
+# before, which includes timings ("(12 ms)"), and the one-line summaries ("M steps/s") could land
+# inside the report on one run and outside it on the next.
+run() { stdbuf -oL -eL "$@"; }
+first=$(WEFT_ITERATIONS=10000 run "$binary" "$@" 2>&1 | report)
+second=$(WEFT_ITERATIONS=10000 run "$binary" "$@" 2>&1 | report)
 if [ -z "$first" ]; then
   echo "FAIL: no weft report in the output of: $binary $*"
   exit 1
@@ -26,7 +31,7 @@ if [ -z "$line" ]; then
   exit 1
 fi
 token=${line#WEFT_REPLAY=}
-replayed=$(WEFT_REPLAY=$token "$binary" "$@" 2>&1 | report)
+replayed=$(WEFT_REPLAY=$token run "$binary" "$@" 2>&1 | report)
 if [ "$first" != "$replayed" ]; then
   echo "FAIL: the replay printed a different report"
   diff <(echo "$first") <(echo "$replayed")
