@@ -342,12 +342,7 @@ scope::~scope() {
 
 void scope::register_object(object_header& h, object_kind kind,
                             const weft::source_location& site) noexcept {
-  h.owner = this;
-  h.generation = generation_;
-  h.id = ++next_object_id_;
-  h.kind = kind;
-  h.holder = no_task;
-  h.created = site;
+  enroll_object(h, this, *this, kind, site);
   if (kind == object_kind::tracked && !hb_active_ && opts_.detect_races) activate_happens_before();
 }
 

@@ -151,16 +151,6 @@ inline unsigned tsan_switch_flags(const fiber& from, const fiber& to) noexcept {
 }
 #endif
 
-#ifndef WEFT_OWN_SWITCH  // the own switch does this inline (fiber.hpp)
-inline void swap_exception_state(fiber& from, fiber& to) noexcept {
-  fiber_eh_globals* g = current_eh_globals();
-  from.eh_caught = g->caught_exceptions;
-  from.eh_uncaught = g->uncaught_exceptions;
-  g->caught_exceptions = to.eh_caught;
-  g->uncaught_exceptions = to.eh_uncaught;
-}
-#endif
-
 #ifndef WEFT_OWN_SWITCH
 // Runs on the resumed side of every jump: remember where `from` was suspended, finish the
 // sanitizer switch.

@@ -129,6 +129,14 @@ inline fiber_eh_globals* current_eh_globals() noexcept {
   }
   return cached_eh_globals;
 }
+/// Part of every switch: `from` keeps the thread's exception state, `to` gets its own back.
+[[gnu::always_inline]] inline void swap_exception_state(fiber& from, fiber& to) noexcept {
+  fiber_eh_globals* g = current_eh_globals();
+  from.eh_caught = g->caught_exceptions;
+  from.eh_uncaught = g->uncaught_exceptions;
+  g->caught_exceptions = to.eh_caught;
+  g->uncaught_exceptions = to.eh_uncaught;
+}
 
 /// Makes `f` the fiber of the calling thread (the driver). Call once per engine, on its driver
 /// thread: fibers created afterwards start with the floating-point control modes it has now.
@@ -148,11 +156,7 @@ void fiber_switch(fiber& from, fiber& to);
 extern "C" void* weft_swap_context(void** save, void* target, void* arg) noexcept;
 // Inlined into the engine's scheduling points: a switch is the exception-state swap and one call.
 [[gnu::always_inline]] inline void fiber_switch(fiber& from, fiber& to) {
-  fiber_eh_globals* g = current_eh_globals();  // per-fiber exception state (see fiber)
-  from.eh_caught = g->caught_exceptions;
-  from.eh_uncaught = g->uncaught_exceptions;
-  g->caught_exceptions = to.eh_caught;
-  g->uncaught_exceptions = to.eh_uncaught;
+  swap_exception_state(from, to);  // per-fiber exception state (see fiber)
   weft_swap_context(&from.context, to.context, &to);
 }
 #else
@@ -164,11 +168,7 @@ extern "C" void* weft_swap_context(void** save, void* target, void* arg) noexcep
 // here: a ping-pong with 1, 2, 3 frames above the jump costs about 12, 21, 24 ns per switch).
 [[gnu::always_inline]] inline void fiber_switch(fiber& from, fiber& to) {
   namespace ctx = boost::context::detail;
-  fiber_eh_globals* g = current_eh_globals();  // per-fiber exception state (see fiber)
-  from.eh_caught = g->caught_exceptions;
-  from.eh_uncaught = g->uncaught_exceptions;
-  g->caught_exceptions = to.eh_caught;
-  g->uncaught_exceptions = to.eh_uncaught;
+  swap_exception_state(from, to);  // per-fiber exception state (see fiber)
   fiber_hop h{&from, &to};
   const ctx::transfer_t t = ctx::jump_fcontext(to.context, &h);
   static_cast<fiber_hop*>(t.data)->from->context = t.fctx;
@@ -180,9 +180,7 @@ extern "C" void* weft_swap_context(void** save, void* target, void* arg) noexcep
 /// Reports that a finished fiber was resumed (a weft bug) and aborts.
 [[noreturn]] void fiber_resumed_after_exit();
 [[noreturn, gnu::always_inline]] inline void fiber_exit(fiber& from, fiber& to) {
-  fiber_eh_globals* g = current_eh_globals();  // the resumed fiber's exception state
-  g->caught_exceptions = to.eh_caught;
-  g->uncaught_exceptions = to.eh_uncaught;
+  swap_exception_state(from, to);
   weft_swap_context(&from.context, to.context, &to);
   fiber_resumed_after_exit();
 }

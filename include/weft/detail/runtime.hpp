@@ -145,6 +145,16 @@ inline scope* current_scope() noexcept { return tls_scope; }
 /// engine's writes are hidden from TSan there).
 void register_object_slow(object_header& h, object_kind kind,
                           const weft::source_location& site) noexcept;
+/// Makes `h` an object of the execution that `owner` (whose state is `st`) is running.
+inline void enroll_object(object_header& h, scope* owner, scope_state& st, object_kind kind,
+                          const weft::source_location& site) noexcept {
+  h.owner = owner;
+  h.generation = st.generation_;
+  h.id = ++st.next_object_id_;
+  h.kind = kind;
+  h.holder = no_task;
+  h.created = site;
+}
 inline void register_object(object_header& h, object_kind kind,
                             const weft::source_location& site) noexcept {
   scope_state* st = tls_scope_state;
@@ -152,12 +162,7 @@ inline void register_object(object_header& h, object_kind kind,
     register_object_slow(h, kind, site);
     return;
   }
-  h.owner = tls_scope;
-  h.generation = st->generation_;
-  h.id = ++st->next_object_id_;
-  h.kind = kind;
-  h.holder = no_task;
-  h.created = site;
+  enroll_object(h, tls_scope, *st, kind, site);
 }
 
 /// Checks that `h` may be used from here, returning the scope (null in production mode). Using a
